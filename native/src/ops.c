@@ -1,0 +1,157 @@
+#define _GNU_SOURCE
+#include "ops.h"
+#include "sync.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int
+parse_ulong (const char *s, unsigned long *out)
+{
+  char *end;
+
+  if (*s < '0' || *s > '9')
+    return -1;
+  errno = 0;
+  *out = strtoul (s, &end, 10);
+  return (errno || end == s) ? -1 : (int) (end - s);
+}
+
+/* "UID:GID", both decimal. */
+static int
+parse_ids (const char *s, struct nh_op *op)
+{
+  int n = parse_ulong (s, &op->uid);
+
+  if (n < 0 || s[n] != ':')
+    return -1;
+  s += n + 1;
+  n = parse_ulong (s, &op->gid);
+  return (n < 0 || s[n] != '\0') ? -1 : 0;
+}
+
+static int
+add_op (struct nh_config *cfg, enum nh_op_kind kind, struct nh_error *err)
+{
+  if (cfg->n_ops == NH_MAX_OPS)
+    return nh_fail (err, E2BIG, "parse arguments: more than %d ops", NH_MAX_OPS);
+  memset (&cfg->ops[cfg->n_ops], 0, sizeof cfg->ops[0]);
+  cfg->ops[cfg->n_ops].kind = kind;
+  return cfg->n_ops++;
+}
+
+/* Parses one option at argv[i]; returns how many words it used, or -1. */
+static int
+parse_one (char **argv, int i, int argc, struct nh_config *cfg, struct nh_error *err)
+{
+  const char *opt = argv[i];
+  const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+  unsigned long fd;
+  int k;
+
+  if (strcmp (opt, "--userns") == 0)
+    return add_op (cfg, NH_OP_USERNS, err) < 0 ? -1 : 1;
+  if (strcmp (opt, "--setgroups-clear") == 0)
+    return add_op (cfg, NH_OP_SETGROUPS_CLEAR, err) < 0 ? -1 : 1;
+  if (val == NULL)
+    return nh_fail (err, 0, "parse arguments: unknown option or missing value: %s", opt);
+  if (strcmp (opt, "--sync-fd") == 0)
+    {
+      if (parse_ulong (val, &fd) != (int) strlen (val) || fd > 1024)
+        return nh_fail (err, 0, "parse arguments: --sync-fd wants a file descriptor, got %s", val);
+      cfg->sync_fd = (int) fd;
+      return 2;
+    }
+  if (strcmp (opt, "--setid") == 0 || strcmp (opt, "--chdir") == 0)
+    {
+      int is_setid = opt[2] == 's';
+      if ((k = add_op (cfg, is_setid ? NH_OP_SETID : NH_OP_CHDIR, err)) < 0)
+        return -1;
+      cfg->ops[k].path = val;
+      if (is_setid && parse_ids (val, &cfg->ops[k]) < 0)
+        return nh_fail (err, 0, "parse arguments: --setid wants UID:GID, got %s", val);
+      return 2;
+    }
+  return nh_fail (err, 0, "parse arguments: unknown option: %s", opt);
+}
+
+int
+nh_parse_args (int argc, char **argv, struct nh_config *cfg, struct nh_error *err)
+{
+  int i = 1;
+
+  cfg->sync_fd = -1;
+  cfg->n_ops = 0;
+  cfg->argv = NULL;
+  while (i < argc && strcmp (argv[i], "--") != 0)
+    {
+      int used = parse_one (argv, i, argc, cfg, err);
+      if (used < 0)
+        return -1;
+      i += used;
+    }
+  if (i + 1 >= argc)
+    return nh_fail (err, 0, "parse arguments: no command after --");
+  cfg->argv = &argv[i + 1];
+  return 0;
+}
+
+/* Step 1 of DESIGN.md section 1: the unshare must happen in this
+ * single-threaded process (unshare(2) refuses CLONE_NEWUSER in a threaded
+ * one). Only our own uid is mapped until nook runs newuidmap/newgidmap on us
+ * (they are setuid and check /etc/subuid), so we wait for its word. */
+static int
+op_userns (struct nh_config *cfg, struct nh_error *err)
+{
+  if (cfg->sync_fd < 0)
+    return nh_fail (err, EINVAL, "unshare user namespace: --userns needs --sync-fd (nook writes the id maps)");
+  if (unshare (CLONE_NEWUSER) < 0)
+    return nh_fail (err, errno, "unshare user namespace");
+  if (nh_sync_request_map (cfg->sync_fd, getpid (), err) < 0)
+    return -1;
+  return nh_sync_wait_mapped (cfg->sync_fd, err);
+}
+
+/* Group first: after setresuid to a non-root id we would lose CAP_SETGID. */
+static int
+op_setid (const struct nh_op *op, struct nh_error *err)
+{
+  if (setresgid ((gid_t) op->gid, (gid_t) op->gid, (gid_t) op->gid) < 0)
+    return nh_fail (err, errno, "setresgid %lu", op->gid);
+  if (setresuid ((uid_t) op->uid, (uid_t) op->uid, (uid_t) op->uid) < 0)
+    return nh_fail (err, errno, "setresuid %lu", op->uid);
+  return 0;
+}
+
+static int
+run_op (struct nh_config *cfg, const struct nh_op *op, struct nh_error *err)
+{
+  switch (op->kind)
+    {
+    case NH_OP_USERNS:
+      return op_userns (cfg, err);
+    case NH_OP_SETGROUPS_CLEAR:
+      return setgroups (0, NULL) < 0 ? nh_fail (err, errno, "setgroups") : 0;
+    case NH_OP_SETID:
+      return op_setid (op, err);
+    case NH_OP_CHDIR:
+      return chdir (op->path) < 0 ? nh_fail (err, errno, "chdir %s", op->path) : 0;
+    }
+  return nh_fail (err, EINVAL, "unknown op %d", (int) op->kind);
+}
+
+int
+nh_ops_run (struct nh_config *cfg, struct nh_error *err)
+{
+  if (cfg->sync_fd >= 0 && fcntl (cfg->sync_fd, F_SETFD, FD_CLOEXEC) < 0)
+    return nh_fail (err, errno, "set close-on-exec on the sync socket");
+  for (int i = 0; i < cfg->n_ops; i++)
+    if (run_op (cfg, &cfg->ops[i], err) < 0)
+      return -1;
+  return 0;
+}

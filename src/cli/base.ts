@@ -1,0 +1,26 @@
+import { Command } from "clipanion";
+import * as E from "fp-ts/lib/Either.js";
+import type { NookError } from "../lib/errors.js";
+import { reportError, reportThrown } from "./report.js";
+
+/**
+ * Every nook command: `run()` does the work and returns an exit status;
+ * nothing it throws reaches clipanion's own printer (which writes errors with
+ * stack traces to stdout).
+ */
+export abstract class NookCommand extends Command {
+  abstract run(): Promise<number>;
+
+  override async execute(): Promise<number> {
+    try {
+      return await this.run();
+    } catch (e) {
+      return reportThrown(this.context.stderr, e);
+    }
+  }
+
+  /** The exit status of a use case's result: Right is the status, Left is printed. */
+  protected settle(result: E.Either<NookError, number>): number {
+    return E.isRight(result) ? result.right : reportError(this.context.stderr, result.left);
+  }
+}

@@ -1,0 +1,67 @@
+// nook's entry point. Parses the command line with clipanion, runs the command,
+// and exits with its status. A command line clipanion cannot match is one line
+// on stderr and exit status 2; nothing here prints a stack trace for it.
+import { Builtins, Cli, Command, type BaseContext } from "clipanion";
+import { EXIT_USAGE } from "../lib/errors.js";
+import { UnshareCommand } from "./commands/unshare.js";
+
+declare const NOOK_VERSION: string;
+const version = typeof NOOK_VERSION === "string" ? NOOK_VERSION : "0.0.0-dev";
+
+class DefaultCommand extends Command {
+  static override paths = [Command.Default];
+  async execute(): Promise<number> {
+    this.context.stdout.write(this.cli.usage(null));
+    return 0;
+  }
+}
+
+export const buildCli = (): Cli => {
+  const cli = new Cli({
+    binaryLabel: "nook",
+    binaryName: "nook",
+    binaryVersion: version,
+    enableCapture: false,
+    // Colour only for a terminal, and never with NO_COLOR (no-color.org).
+    enableColors: process.stdout.isTTY === true && !process.env.NO_COLOR,
+  });
+  cli.register(Builtins.HelpCommand);
+  cli.register(Builtins.VersionCommand);
+  cli.register(DefaultCommand);
+  cli.register(UnshareCommand);
+  return cli;
+};
+
+interface SyntaxErrorLike {
+  name: string;
+  message: string;
+  candidates?: { usage: string; reason: string | null }[];
+}
+
+/** clipanion's multi-line syntax errors, as one line naming what it did not understand. */
+export const usageErrorLine = (e: SyntaxErrorLike, argv: readonly string[]): string => {
+  const reason = e.candidates?.find((c) => c.reason)?.reason?.replace(/\s+/g, " ").replace(/\.$/, "");
+  const extraneous = reason?.match(/^Extraneous positional argument \("(.*)"\)$/);
+  if (extraneous && argv.find((a) => !a.startsWith("-")) === extraneous[1])
+    return `unknown command "${extraneous[1]}" (see nook --help)`;
+  const text = reason ?? (e.message.split("\n")[0] ?? e.message).replace(/\.$/, "");
+  return `${text.charAt(0).toLowerCase()}${text.slice(1)} (see nook --help)`;
+};
+
+export const main = async (argv: string[], context: BaseContext = Cli.defaultContext): Promise<number> => {
+  const cli = buildCli();
+  let command: Command<BaseContext>;
+  try {
+    command = cli.process(argv, context);
+  } catch (e) {
+    context.stderr.write(`nook: ${usageErrorLine(e as SyntaxErrorLike, argv)}\n`);
+    return EXIT_USAGE;
+  }
+  return cli.run(command, context);
+};
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,194 @@
+// Spawning nook-helper and speaking its sync protocol (DESIGN.md section 1).
+// The helper gets its op list in argv; stdin/stdout/stderr are the user's; fd 3
+// is a socketpair (libuv makes one for a "pipe" stdio slot) that carries the
+// protocol both ways.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { Duplex } from "node:stream";
+import * as E from "fp-ts/lib/Either.js";
+import type * as TE from "fp-ts/lib/TaskEither.js";
+import { decodeJson } from "../lib/decode.js";
+import { errnoName } from "../lib/errors.js";
+import { HelperMessage, MAPPED, type StepFailed } from "./helper-message.js";
+
+export type HelperOp =
+  | { readonly op: "userns" }
+  | { readonly op: "setgroups-clear" }
+  | { readonly op: "setid"; readonly uid: number; readonly gid: number }
+  | { readonly op: "chdir"; readonly path: string };
+
+export const SYNC_FD = 3;
+
+/** The helper's argv for an op list and a command (pure; see native/src/main.c for the grammar). */
+export const helperArgs = (ops: readonly HelperOp[], argv: readonly string[]): string[] => [
+  "--sync-fd",
+  String(SYNC_FD),
+  ...ops.flatMap((o): string[] => {
+    switch (o.op) {
+      case "userns":
+        return ["--userns"];
+      case "setgroups-clear":
+        return ["--setgroups-clear"];
+      case "setid":
+        return ["--setid", `${o.uid}:${o.gid}`];
+      case "chdir":
+        return ["--chdir", o.path];
+    }
+  }),
+  "--",
+  ...argv,
+];
+
+export type HelperError =
+  | {
+      readonly _tag: "HelperStepFailed";
+      readonly message: string;
+      readonly step: string;
+      readonly errno: number;
+      readonly exitCode: number;
+    }
+  | { readonly _tag: "HelperProtocol"; readonly message: string }
+  | { readonly _tag: "HelperMissing"; readonly message: string; readonly hint: string };
+
+export interface ExitStatus {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+export interface RunningHelper {
+  readonly child: ChildProcess;
+  readonly exited: Promise<ExitStatus>;
+}
+
+/** Where the helper sits: beside the bundle (dist/), unless NOOK_HELPER names another. */
+export const helperPath = (): string => process.env.NOOK_HELPER ?? join(bundleDir(), "nook-helper");
+
+const bundleDir = (): string =>
+  // In the bundle (CommonJS) __dirname is dist/; in tests run from source, fall back to the repo's dist/.
+  typeof __dirname !== "undefined" && existsSync(join(__dirname, "nook-helper"))
+    ? __dirname
+    : join(dirname(process.argv[1] ?? "."), "..", "dist");
+
+/**
+ * Runs the helper until it has carried out its ops and exec'd the command.
+ * `onMap` is called with the helper's pid when it asks to be mapped; its error
+ * kills the helper and becomes the result. Right(running) means the command
+ * is running; its exit comes through `exited`.
+ */
+export const startHelper =
+  <M>(
+    ops: readonly HelperOp[],
+    argv: readonly string[],
+    onMap: (pid: number) => TE.TaskEither<M, void>,
+  ): TE.TaskEither<HelperError | M, RunningHelper> =>
+  () =>
+    new Promise((resolve) => {
+      const path = helperPath();
+      if (!existsSync(path))
+        return resolve(
+          E.left({
+            _tag: "HelperMissing",
+            message: `nook-helper not found at ${path}`,
+            hint: "build it with npm run build (needs gcc)",
+          }),
+        );
+      const child = spawn(path, helperArgs(ops, argv), { stdio: ["inherit", "inherit", "inherit", "pipe"] });
+      const exited = new Promise<ExitStatus>((res) => child.once("exit", (code, signal) => res({ code, signal })));
+      const sync = child.stdio[SYNC_FD] as Duplex;
+      const session = new SyncSession(child, sync, exited, onMap, resolve);
+      child.once("error", (e) => session.finish(E.left({ _tag: "HelperProtocol", message: `spawn ${path}: ${e.message}` })));
+      sync.setEncoding("utf8");
+      sync.on("data", (chunk: string) => session.feed(chunk));
+      sync.on("end", () => session.end());
+      sync.on("error", () => session.end());
+    });
+
+/** One protocol run: line framing, message dispatch, and the single result. */
+class SyncSession<M> {
+  private buffer = "";
+  private done = false;
+  /** Set as soon as the helper reports a failed step or asks to be mapped, before any await. */
+  private failure: StepFailed | undefined;
+  private mapping: Promise<void> | undefined;
+
+  constructor(
+    private readonly child: ChildProcess,
+    private readonly sync: Duplex,
+    private readonly exited: Promise<ExitStatus>,
+    private readonly onMap: (pid: number) => TE.TaskEither<M, void>,
+    private readonly resolve: (r: E.Either<HelperError | M, RunningHelper>) => void,
+  ) {}
+
+  finish(result: E.Either<HelperError | M, RunningHelper>): void {
+    if (this.done) return;
+    this.done = true;
+    this.sync.destroy();
+    this.resolve(result);
+  }
+
+  feed(chunk: string): void {
+    this.buffer += chunk;
+    let nl: number;
+    while ((nl = this.buffer.indexOf("\n")) >= 0) {
+      const line = this.buffer.slice(0, nl);
+      this.buffer = this.buffer.slice(nl + 1);
+      this.dispatch(line);
+    }
+  }
+
+  /**
+   * End-of-file. With no failure reported, the socket closed on exec: the
+   * command runs. After a failure report, the helper has exited: wait for its
+   * status, which tells 126 from 127 for a failed exec.
+   */
+  end(): void {
+    if (this.buffer.trim() !== "") this.dispatch(this.buffer);
+    this.buffer = "";
+    void (async () => {
+      if (this.mapping) await this.mapping;
+      const failure = this.failure;
+      if (failure === undefined) return this.finish(E.right({ child: this.child, exited: this.exited }));
+      const status = await this.exited;
+      const why = failure.errno !== 0 ? `: ${failure.message} (${errnoName(failure.errno)})` : "";
+      this.finish(
+        E.left({
+          _tag: "HelperStepFailed",
+          message: `${failure.step}${why}`,
+          step: failure.step,
+          errno: failure.errno,
+          exitCode: status.code ?? 125,
+        }),
+      );
+    })();
+  }
+
+  private dispatch(line: string): void {
+    const msg = decodeJson(HelperMessage, "helper message")(line);
+    if (E.isLeft(msg)) {
+      this.child.kill("SIGKILL");
+      return this.finish(
+        E.left({
+          _tag: "HelperProtocol",
+          message: `nook-helper said something nook cannot read: ${msg.left.message}`,
+        }),
+      );
+    }
+    if (msg.right.type === "error") {
+      this.failure = msg.right;
+      return;
+    }
+    this.mapping = this.map(msg.right.pid);
+  }
+
+  private async map(pid: number): Promise<void> {
+    const mapped = await this.onMap(pid)();
+    if (E.isRight(mapped)) {
+      this.sync.write(MAPPED);
+      return;
+    }
+    this.child.kill("SIGKILL");
+    await this.exited;
+    this.finish(E.left(mapped.left));
+  }
+}

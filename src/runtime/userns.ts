@@ -1,0 +1,56 @@
+// "User namespace only" mode (what `podman unshare` does): the helper
+// unshares a user namespace, nook maps it, the helper execs a command as root
+// of that namespace. Layer extraction and removal of subuid-owned files will
+// run through the same path.
+import { userInfo } from "node:os";
+import * as E from "fp-ts/lib/Either.js";
+import * as TE from "fp-ts/lib/TaskEither.js";
+import { pipe } from "fp-ts/lib/function.js";
+import { startHelper, type HelperError, type HelperOp, type RunningHelper } from "./helper.js";
+import { planIdMap, type IdMapPlan, type IdMapPlanError } from "./idmap.js";
+import { applyIdMap, type IdMapError } from "./newidmap.js";
+import { readRanges, type Owner } from "./subid.js";
+
+export type UsernsError = HelperError | IdMapError | IdMapPlanError;
+
+const SUBUID = "/etc/subuid";
+const SUBGID = "/etc/subgid";
+
+const currentOwner = (): Owner & { gid: number } => {
+  const uid = process.getuid?.() ?? 0;
+  const gid = process.getgid?.() ?? 0;
+  let name: string | undefined;
+  try {
+    name = userInfo().username;
+  } catch {
+    // No passwd entry (some containers and HPC setups): match ranges by uid only.
+  }
+  return { id: uid, gid, name };
+};
+
+/** The id map this user's namespaces get, from /etc/subuid and /etc/subgid. */
+export const currentIdMapPlan: TE.TaskEither<UsernsError, IdMapPlan> = async () => {
+  const who = currentOwner();
+  const [uids, gids] = await Promise.all([readRanges(SUBUID, who), readRanges(SUBGID, who)]);
+  const planned = planIdMap({ uid: who.id, gid: who.gid, name: who.name }, uids, gids);
+  return "plan" in planned ? E.right(planned.plan) : E.left(planned.error);
+};
+
+/** Ops that make the helper root of a fresh, mapped user namespace. */
+export const usernsOps = (plan: IdMapPlan): HelperOp[] => [
+  { op: "userns" },
+  // With a single-id map setgroups(2) is denied in the namespace; otherwise
+  // drop the host's supplementary groups, which would show as nogroup.
+  ...(plan.kind === "single" ? [] : [{ op: "setgroups-clear" } as const]),
+  { op: "setid", uid: 0, gid: 0 },
+];
+
+/** Runs argv as root of a new user namespace mapped by `plan`. */
+export const unshareExec = (plan: IdMapPlan, argv: readonly string[]): TE.TaskEither<UsernsError, RunningHelper> =>
+  startHelper<IdMapError>(usernsOps(plan), argv, (pid) => applyIdMap(pid, plan));
+
+export const runInUserns = (argv: readonly string[]): TE.TaskEither<UsernsError, RunningHelper> =>
+  pipe(
+    currentIdMapPlan,
+    TE.chain((plan) => unshareExec(plan, argv)),
+  );
