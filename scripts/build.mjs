@@ -1,11 +1,11 @@
 // Builds nook: the C helper (native/ -> dist/nook-helper) with the system's C
-// compiler, and the CLI bundle (src/ -> dist/nook.cjs) with esbuild. Run by
+// compiler, and the CLI bundle (src/ -> dist/nook.mjs and dist/chunks/, run as dist/nook) with esbuild. Run by
 // `npm install` / `npm ci` through the `prepare` script, and by `npm run build`.
 //
 // One bundled file because start-up time is a feature: Node resolving and
 // compiling hundreds of module files costs far more than parsing one file.
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -46,22 +46,31 @@ function buildNative() {
 async function buildTs() {
   const { build } = await import("esbuild");
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  rmSync(join(dist, "chunks"), { recursive: true, force: true });
   await build({
-    entryPoints: [join(root, "src", "cli", "main.ts")],
-    outfile: join(dist, "nook.cjs"),
+    entryPoints: { nook: join(root, "src", "cli", "bin.ts") },
+    outdir: dist,
+    outExtension: { ".js": ".mjs" },
+    chunkNames: "chunks/[name]-[hash]",
     bundle: true,
+    // ESM for code splitting: each command's use case (and fp-ts, io-ts with
+    // it) is a chunk loaded by the dynamic import in its command.
+    splitting: true,
     platform: "node",
     target: "node20",
-    format: "cjs",
+    format: "esm",
     // koffi loads a prebuilt .node file at run time; it stays in node_modules.
     external: ["koffi"],
-    banner: { js: "#!/usr/bin/env node" },
+    // CommonJS dependencies bundled into ESM may call require() for built-ins.
+    banner: { js: 'import { createRequire as __nookRequire } from "node:module"; const require = __nookRequire(import.meta.url);' },
     define: { NOOK_VERSION: JSON.stringify(pkg.version) },
     sourcemap: "linked",
     legalComments: "none",
     logLevel: "warning",
   });
-  chmodSync(join(dist, "nook.cjs"), 0o755);
+  // The command users run: a dynamic import works whether Node takes this
+  // extensionless file for CommonJS or for ESM.
+  writeFileSync(join(dist, "nook"), '#!/usr/bin/env node\nimport("./nook.mjs");\n', { mode: 0o755 });
 }
 
 mkdirSync(dist, { recursive: true });

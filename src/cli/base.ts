@@ -1,5 +1,5 @@
 import { Command } from "clipanion";
-import * as E from "fp-ts/lib/Either.js";
+import type { Either } from "fp-ts/lib/Either.js";
 import type { NookError } from "../lib/errors.js";
 import { reportError, reportThrown } from "./report.js";
 
@@ -20,7 +20,8 @@ export abstract class NookCommand extends Command {
   }
 
   /** The exit status of a use case's result: Right is the status, Left is printed. */
-  protected settle(result: E.Either<NookError, number>): number {
-    return E.isRight(result) ? result.right : reportError(this.context.stderr, result.left);
+  protected settle(result: Either<NookError, number>): number {
+    // A plain tag test: fp-ts stays out of the start-up path.
+    return result._tag === "Right" ? result.right : reportError(this.context.stderr, result.left);
   }
 }

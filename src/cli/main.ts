@@ -4,6 +4,7 @@
 import { Builtins, Cli, Command, type BaseContext } from "clipanion";
 import { EXIT_USAGE } from "../lib/errors.js";
 import { UnshareCommand } from "./commands/unshare.js";
+import { usageErrorLine, type SyntaxErrorLike } from "./usage-error.js";
 
 declare const NOOK_VERSION: string;
 const version = typeof NOOK_VERSION === "string" ? NOOK_VERSION : "0.0.0-dev";
@@ -32,22 +33,6 @@ export const buildCli = (): Cli => {
   return cli;
 };
 
-interface SyntaxErrorLike {
-  name: string;
-  message: string;
-  candidates?: { usage: string; reason: string | null }[];
-}
-
-/** clipanion's multi-line syntax errors, as one line naming what it did not understand. */
-export const usageErrorLine = (e: SyntaxErrorLike, argv: readonly string[]): string => {
-  const reason = e.candidates?.find((c) => c.reason)?.reason?.replace(/\s+/g, " ").replace(/\.$/, "");
-  const extraneous = reason?.match(/^Extraneous positional argument \("(.*)"\)$/);
-  if (extraneous && argv.find((a) => !a.startsWith("-")) === extraneous[1])
-    return `unknown command "${extraneous[1]}" (see nook --help)`;
-  const text = reason ?? (e.message.split("\n")[0] ?? e.message).replace(/\.$/, "");
-  return `${text.charAt(0).toLowerCase()}${text.slice(1)} (see nook --help)`;
-};
-
 export const main = async (argv: string[], context: BaseContext = Cli.defaultContext): Promise<number> => {
   const cli = buildCli();
   let command: Command<BaseContext>;
@@ -59,9 +44,3 @@ export const main = async (argv: string[], context: BaseContext = Cli.defaultCon
   }
   return cli.run(command, context);
 };
-
-if (require.main === module) {
-  void main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
-}

@@ -7,7 +7,7 @@ export interface ErrorSink {
   write(text: string): unknown;
 }
 
-const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, "; ").trim();
+const oneLine = (s: string): string => s.trim().replace(/\s*\n\s*/g, "; ");
 
 export const formatNookError = (e: NookError): string =>
   `nook: ${oneLine(e.message)}\n${e.hint ? `hint: ${oneLine(e.hint)}\n` : ""}`;

@@ -20,10 +20,7 @@ const describeValue = (v: unknown): string => {
 const pathOf = (root: string, context: t.Context): string =>
   context
     .slice(1)
-    .reduce(
-      (acc, entry) => (/^\d+$/.test(entry.key) ? `${acc}[${entry.key}]` : `${acc}.${entry.key}`),
-      root,
-    );
+    .reduce((acc, entry) => (/^\d+$/.test(entry.key) ? `${acc}[${entry.key}]` : `${acc}.${entry.key}`), root);
 
 /** The first (deepest-reported) failure as one line. */
 export const formatValidationErrors = (root: string, errors: t.Errors): string => {
@@ -37,12 +34,10 @@ export const formatValidationErrors = (root: string, errors: t.Errors): string =
 export const decode =
   <A, O>(codec: t.Type<A, O, unknown>, root: string) =>
   (input: unknown): E.Either<DecodeError, A> =>
-    E.mapLeft(
-      (errors: t.Errors): DecodeError => ({
-        _tag: "DecodeError",
-        message: formatValidationErrors(root, errors),
-      }),
-    )(codec.decode(input));
+    E.mapLeft((errors: t.Errors): DecodeError => ({
+      _tag: "DecodeError",
+      message: formatValidationErrors(root, errors),
+    }))(codec.decode(input));
 
 /** JSON.parse, then decode; a syntax error is a DecodeError too. */
 export const decodeJson =

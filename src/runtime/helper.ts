@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Duplex } from "node:stream";
 import * as E from "fp-ts/lib/Either.js";
 import type * as TE from "fp-ts/lib/TaskEither.js";
@@ -47,6 +48,7 @@ export type HelperError =
       readonly step: string;
       readonly errno: number;
       readonly exitCode: number;
+      readonly hint?: string;
     }
   | { readonly _tag: "HelperProtocol"; readonly message: string }
   | { readonly _tag: "HelperMissing"; readonly message: string; readonly hint: string };
@@ -64,11 +66,11 @@ export interface RunningHelper {
 /** Where the helper sits: beside the bundle (dist/), unless NOOK_HELPER names another. */
 export const helperPath = (): string => process.env.NOOK_HELPER ?? join(bundleDir(), "nook-helper");
 
-const bundleDir = (): string =>
-  // In the bundle (CommonJS) __dirname is dist/; in tests run from source, fall back to the repo's dist/.
-  typeof __dirname !== "undefined" && existsSync(join(__dirname, "nook-helper"))
-    ? __dirname
-    : join(dirname(process.argv[1] ?? "."), "..", "dist");
+/** dist/ in the bundle (this code sits in a chunk there); the repo's dist/ when tests run the sources. */
+const bundleDir = (): string => {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return existsSync(join(here, "nook-helper")) ? here : join(here, "..", "..", "dist");
+};
 
 /**
  * Runs the helper until it has carried out its ops and exec'd the command.
@@ -94,10 +96,14 @@ export const startHelper =
           }),
         );
       const child = spawn(path, helperArgs(ops, argv), { stdio: ["inherit", "inherit", "inherit", "pipe"] });
-      const exited = new Promise<ExitStatus>((res) => child.once("exit", (code, signal) => res({ code, signal })));
+      const exited = new Promise<ExitStatus>((res) =>
+        child.once("exit", (code, signal) => res({ code, signal })),
+      );
       const sync = child.stdio[SYNC_FD] as Duplex;
       const session = new SyncSession(child, sync, exited, onMap, resolve);
-      child.once("error", (e) => session.finish(E.left({ _tag: "HelperProtocol", message: `spawn ${path}: ${e.message}` })));
+      child.once("error", (e) =>
+        session.finish(E.left({ _tag: "HelperProtocol", message: `spawn ${path}: ${e.message}` })),
+      );
       sync.setEncoding("utf8");
       sync.on("data", (chunk: string) => session.feed(chunk));
       sync.on("end", () => session.end());

@@ -38,33 +38,37 @@ const isPrivileged = async (path: string): Promise<boolean> => {
 };
 
 /** Finds the tool in PATH and checks it can do its job, with a fix in the error. */
-export const checkIdMapTool = (tool: IdMapTool): TE.TaskEither<IdMapError, string> => async () => {
-  const path = which(tool);
-  if (path === undefined)
-    return E.left({ _tag: "IdMapToolMissing", message: `${tool} not found in PATH`, hint: INSTALL_HINT });
-  if (!(await isPrivileged(path)))
-    return E.left({
-      _tag: "IdMapToolNotPrivileged",
-      message: `${path} is neither setuid root nor has file capabilities, so it cannot map subordinate ids`,
-      hint: `as root: chmod u+s ${path} (or setcap cap_${tool === "newuidmap" ? "setuid" : "setgid"}+ep ${path}), or reinstall uidmap`,
-    });
-  return E.right(path);
-};
+export const checkIdMapTool =
+  (tool: IdMapTool): TE.TaskEither<IdMapError, string> =>
+  async () => {
+    const path = which(tool);
+    if (path === undefined)
+      return E.left({ _tag: "IdMapToolMissing", message: `${tool} not found in PATH`, hint: INSTALL_HINT });
+    if (!(await isPrivileged(path)))
+      return E.left({
+        _tag: "IdMapToolNotPrivileged",
+        message: `${path} is neither setuid root nor has file capabilities, so it cannot map subordinate ids`,
+        hint: `as root: chmod u+s ${path} (or setcap cap_${tool === "newuidmap" ? "setuid" : "setgid"}+ep ${path}), or reinstall uidmap`,
+      });
+    return E.right(path);
+  };
 
-const runTool = (path: string, args: string[]): TE.TaskEither<IdMapError, void> => () =>
-  new Promise((resolve) => {
-    execFile(path, args, { encoding: "utf8" }, (err, _stdout, stderr) => {
-      if (!err) return resolve(E.right(undefined));
-      const said = stderr.trim().split("\n").pop() || err.message;
-      resolve(
-        E.left({
-          _tag: "IdMapToolFailed",
-          message: `${path} ${args.join(" ")} failed: ${said}`,
-          hint: "check that the ranges in /etc/subuid and /etc/subgid do not overlap another user's or each other",
-        }),
-      );
+const runTool =
+  (path: string, args: string[]): TE.TaskEither<IdMapError, void> =>
+  () =>
+    new Promise((resolve) => {
+      execFile(path, args, { encoding: "utf8" }, (err, _stdout, stderr) => {
+        if (!err) return resolve(E.right(undefined));
+        const said = stderr.trim().split("\n").pop() || err.message;
+        resolve(
+          E.left({
+            _tag: "IdMapToolFailed",
+            message: `${path} ${args.join(" ")} failed: ${said}`,
+            hint: "check that the ranges in /etc/subuid and /etc/subgid do not overlap another user's or each other",
+          }),
+        );
+      });
     });
-  });
 
 const writeMap = (pid: number, file: string, text: string): TE.TaskEither<IdMapError, void> =>
   TE.tryCatch(
@@ -84,7 +88,10 @@ const viaTools = (pid: number, uids: IdMapEntry[], gids: IdMapEntry[]): TE.TaskE
     TE.bind("newuidmap", () => checkIdMapTool("newuidmap")),
     TE.bind("newgidmap", () => checkIdMapTool("newgidmap")),
     TE.chain(({ newuidmap, newgidmap }) =>
-      TE.sequenceSeqArray([runTool(newuidmap, newidmapArgs(pid, uids)), runTool(newgidmap, newidmapArgs(pid, gids))]),
+      TE.sequenceSeqArray([
+        runTool(newuidmap, newidmapArgs(pid, uids)),
+        runTool(newgidmap, newidmapArgs(pid, gids)),
+      ]),
     ),
     TE.map(() => undefined),
   );

@@ -2,7 +2,7 @@
 // unshares a user namespace, nook maps it, the helper execs a command as root
 // of that namespace. Layer extraction and removal of subuid-owned files will
 // run through the same path.
-import { userInfo } from "node:os";
+import { constants, userInfo } from "node:os";
 import * as E from "fp-ts/lib/Either.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { pipe } from "fp-ts/lib/function.js";
@@ -13,6 +13,7 @@ import { readRanges, type Owner } from "./subid.js";
 
 export type UsernsError = HelperError | IdMapError | IdMapPlanError;
 
+const { ENOSPC, EPERM, EACCES } = constants.errno;
 const SUBUID = "/etc/subuid";
 const SUBGID = "/etc/subgid";
 
@@ -45,9 +46,31 @@ export const usernsOps = (plan: IdMapPlan): HelperOp[] => [
   { op: "setid", uid: 0, gid: 0 },
 ];
 
+/** The fix for the ways a host refuses unprivileged user namespaces. */
+const withUsernsHint = (e: UsernsError): UsernsError => {
+  if (e._tag !== "HelperStepFailed" || e.step !== "unshare user namespace") return e;
+  if (e.errno === ENOSPC)
+    return {
+      ...e,
+      hint: "the limit of user namespaces is 0 or used up: see sysctl user.max_user_namespaces (as root: sysctl -w user.max_user_namespaces=28633)",
+    };
+  if (e.errno === EPERM || e.errno === EACCES)
+    return {
+      ...e,
+      hint: "this host forbids unprivileged user namespaces: see sysctl kernel.unprivileged_userns_clone (Debian) or kernel.apparmor_restrict_unprivileged_userns (Ubuntu 24.04)",
+    };
+  return e;
+};
+
 /** Runs argv as root of a new user namespace mapped by `plan`. */
-export const unshareExec = (plan: IdMapPlan, argv: readonly string[]): TE.TaskEither<UsernsError, RunningHelper> =>
-  startHelper<IdMapError>(usernsOps(plan), argv, (pid) => applyIdMap(pid, plan));
+export const unshareExec = (
+  plan: IdMapPlan,
+  argv: readonly string[],
+): TE.TaskEither<UsernsError, RunningHelper> =>
+  pipe(
+    startHelper<IdMapError>(usernsOps(plan), argv, (pid) => applyIdMap(pid, plan)),
+    TE.mapLeft(withUsernsHint),
+  );
 
 export const runInUserns = (argv: readonly string[]): TE.TaskEither<UsernsError, RunningHelper> =>
   pipe(

@@ -21,9 +21,9 @@ interface Libc {
 let libc: Promise<Libc> | undefined;
 
 const loadLibc = async (): Promise<Libc> => {
-  const mod = await import("koffi");
-  // koffi is CommonJS; under ESM its exports sit on `default`.
-  const koffi = ((mod as { default?: typeof import("koffi") }).default ?? mod) as typeof import("koffi");
+  const mod: unknown = await import("koffi");
+  // koffi is CommonJS; imported from ESM its exports sit on `default`.
+  const koffi = ((mod as { default?: unknown }).default ?? mod) as typeof import("koffi");
   const lib = koffi.load("libc.so.6");
   return {
     koffi,

@@ -1,0 +1,79 @@
+// Runs the staged nook CLI as a test user, the way a person would: a fresh
+// process, a login-like environment, the user's own uid (runuser when the
+// tests run as root). Returns what it printed and how it exited.
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { describe, inject } from "vitest";
+import { isRoot, type TestUser } from "./users.js";
+
+export interface RunResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface RunOptions {
+  /** Replaces PATH (default: the usual system PATH). */
+  readonly path?: string;
+  readonly env?: Record<string, string>;
+  readonly cwd?: string;
+  readonly timeoutMs?: number;
+}
+
+const SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+export const nookBin = (): string => join(inject("stage"), "dist", "nook");
+
+/** Runs any program as `user` with a clean login-like environment. */
+export const runAs = (user: TestUser, argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> => {
+  const env: Record<string, string> = {
+    HOME: user.home,
+    USER: user.name,
+    LOGNAME: user.name,
+    PATH: opts.path ?? SYSTEM_PATH,
+    LANG: "C.UTF-8",
+    ...opts.env,
+  };
+  const envArgs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  const [cmd, args] = isRoot()
+    ? ["runuser", ["-u", user.name, "--", "/usr/bin/env", "-i", ...envArgs, ...argv]]
+    : ["/usr/bin/env", ["-i", ...envArgs, ...argv]];
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd ?? "/", stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+};
+
+/** `nook ARGS...` as `user`. */
+export const nook = (user: TestUser, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> =>
+  runAs(user, [process.execPath, nookBin(), ...args], opts);
+
+/**
+ * A describe block run as one kind of test user. When this host cannot give
+ * that user (not root, and the current user is the other kind), the block is
+ * skipped and the reason printed.
+ */
+export const describeAs = (
+  kind: "sub" | "nosub",
+  title: string,
+  body: (user: () => TestUser) => void,
+): void => {
+  const a = inject("users")[kind];
+  if ("skip" in a) process.stderr.write(`[skipped] ${title}: ${a.skip}\n`);
+  describe.skipIf("skip" in a)(title, () =>
+    body(() => {
+      if (!("user" in a)) throw new Error("unreachable: skipped block ran");
+      return a.user;
+    }),
+  );
+};
