@@ -62,7 +62,9 @@ async function buildTs() {
     // koffi loads a prebuilt .node file at run time; it stays in node_modules.
     external: ["koffi"],
     // CommonJS dependencies bundled into ESM may call require() for built-ins.
-    banner: { js: 'import { createRequire as __nookRequire } from "node:module"; const require = __nookRequire(import.meta.url);' },
+    banner: {
+      js: 'import { createRequire as __nookRequire } from "node:module"; const require = __nookRequire(import.meta.url);',
+    },
     define: { NOOK_VERSION: JSON.stringify(pkg.version) },
     sourcemap: "linked",
     legalComments: "none",
