@@ -23,8 +23,13 @@ PACKAGES=(
   util-linux                    # runuser, setpriv, unshare
   libcap2-bin                   # setcap/getcap (file-capability tests)
   procps psmisc                 # pgrep/fuser in tests
+  apache2-utils                 # htpasswd -B: the basic-auth test registry's bcrypt file
+  openssl                       # the token-auth test registry's signing key and certificate
+  podman                        # the pull benchmark's reference (scripts/bench/pull.sh)
+  hyperfine                     # runs the benchmarks
 )
-TOOLS=(gcc newuidmap newgidmap fuse-overlayfs slirp4netns pasta docker-registry skopeo umoci busybox python3 runuser setpriv setcap)
+TOOLS=(gcc newuidmap newgidmap fuse-overlayfs slirp4netns pasta docker-registry skopeo umoci busybox python3 runuser setpriv setcap
+  htpasswd openssl podman hyperfine)
 SUB_USER=nook-sub
 NOSUB_USER=nook-nosub
 
