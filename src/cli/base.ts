@@ -19,6 +19,11 @@ export abstract class NookCommand extends Command {
     }
   }
 
+  /** A bad option value: one line, exit status 125 as Podman gives it. */
+  protected fail(message: string, hint?: string): number {
+    return reportError(this.context.stderr, { _tag: "BadOption", message, ...(hint ? { hint } : {}) });
+  }
+
   /** The exit status of a use case's result: Right is the status, Left is printed. */
   protected settle(result: Either<NookError, number>): number {
     // A plain tag test: fp-ts stays out of the start-up path.

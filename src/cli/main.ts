@@ -3,6 +3,11 @@
 // on stderr and exit status 2; nothing here prints a stack trace for it.
 import { Builtins, Cli, Command, type BaseContext } from "clipanion";
 import { EXIT_USAGE } from "../lib/errors.js";
+import { ImageInspectCommand } from "./commands/image/inspect.js";
+import { ImagesCommand } from "./commands/images.js";
+import { PullCommand } from "./commands/pull.js";
+import { RmiCommand } from "./commands/rmi.js";
+import { TagCommand } from "./commands/tag.js";
 import { UnshareCommand } from "./commands/unshare.js";
 import { usageErrorLine, type SyntaxErrorLike } from "./usage-error.js";
 
@@ -29,7 +34,8 @@ export const buildCli = (): Cli => {
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   cli.register(DefaultCommand);
-  cli.register(UnshareCommand);
+  for (const c of [PullCommand, ImagesCommand, ImageInspectCommand, RmiCommand, TagCommand, UnshareCommand])
+    cli.register(c);
   return cli;
 };
 

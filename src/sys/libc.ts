@@ -16,7 +16,29 @@ export interface SysError {
 interface Libc {
   readonly koffi: typeof import("koffi");
   readonly getxattr: (path: string, name: string, value: Buffer | null, size: number) => number;
+  readonly lgetxattr: (path: string, name: string, value: Buffer | null, size: number) => number;
+  readonly lsetxattr: (path: string, name: string, value: Buffer, size: number, flags: number) => number;
+  readonly mknod: (path: string, mode: number, dev: number) => number;
 }
+
+/**
+ * glibc exports mknod(3) as a symbol only since 2.33; before that the header
+ * inlined a call to __xmknod(_MKNOD_VER, ...), whose version is 0 on the
+ * 64-bit ports nook runs on (x86_64, aarch64).
+ */
+const bindMknod = (lib: import("koffi").LibraryHandle): Libc["mknod"] => {
+  try {
+    return lib.func("int mknod(const char *path, uint32_t mode, uint64_t dev)") as Libc["mknod"];
+  } catch {
+    const xmknod = lib.func("int __xmknod(int ver, const char *path, uint32_t mode, uint64_t *dev)") as (
+      ver: number,
+      path: string,
+      mode: number,
+      dev: bigint[],
+    ) => number;
+    return (path, mode, dev) => xmknod(0, path, mode, [BigInt(dev)]);
+  }
+};
 
 let libc: Promise<Libc> | undefined;
 
@@ -30,6 +52,13 @@ const loadLibc = async (): Promise<Libc> => {
     getxattr: lib.func(
       "long getxattr(const char *path, const char *name, _Out_ void *value, size_t size)",
     ) as Libc["getxattr"],
+    lgetxattr: lib.func(
+      "long lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)",
+    ) as Libc["lgetxattr"],
+    lsetxattr: lib.func(
+      "int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)",
+    ) as Libc["lsetxattr"],
+    mknod: bindMknod(lib),
   };
 };
 
@@ -44,4 +73,53 @@ export const getxattrSize = async (path: string, name: string): Promise<E.Either
   const n = c.getxattr(path, name, null, 0);
   if (n < 0) return E.left({ call: `getxattr ${path} ${name}`, errno: c.koffi.errno() });
   return E.right(n);
+};
+
+/**
+ * Value of the extended attribute `name` on `path` itself (a symlink is not
+ * followed), or the errno: ENODATA when there is no such attribute.
+ */
+export const lgetxattr = async (path: string, name: string): Promise<E.Either<SysError, Buffer>> => {
+  const c = await getLibc();
+  // Size first, then the value; ERANGE means it grew in between: ask again.
+  for (;;) {
+    const size = c.lgetxattr(path, name, null, 0);
+    if (size < 0) return E.left({ call: `lgetxattr ${path} ${name}`, errno: c.koffi.errno() });
+    const buf = Buffer.alloc(Math.max(size, 1));
+    const n = c.lgetxattr(path, name, buf, buf.length);
+    if (n >= 0) return E.right(buf.subarray(0, n));
+    const errno = c.koffi.errno();
+    if (errno !== ERANGE) return E.left({ call: `lgetxattr ${path} ${name}`, errno });
+  }
+};
+
+const ERANGE = 34;
+
+/** Sets the extended attribute `name` on `path` itself (a symlink is not followed). */
+export const lsetxattr = async (
+  path: string,
+  name: string,
+  value: Buffer,
+): Promise<E.Either<SysError, void>> => {
+  const c = await getLibc();
+  const r = c.lsetxattr(path, name, value, value.length, 0);
+  if (r < 0) return E.left({ call: `lsetxattr ${path} ${name}`, errno: c.koffi.errno() });
+  return E.right(undefined);
+};
+
+/** File type bits of mknod(2)'s mode. */
+export const S_IFCHR = 0o020000;
+export const S_IFIFO = 0o010000;
+
+/**
+ * Creates a device node or fifo. `mode` holds the file type (S_IFCHR,
+ * S_IFIFO...) and the permission bits (the umask applies). The overlay
+ * whiteout, a character device 0/0, needs no CAP_MKNOD (Linux 5.8 and later),
+ * so it works as root of a user namespace.
+ */
+export const mknod = async (path: string, mode: number, dev: number): Promise<E.Either<SysError, void>> => {
+  const c = await getLibc();
+  const r = c.mknod(path, mode, dev);
+  if (r < 0) return E.left({ call: `mknod ${path}`, errno: c.koffi.errno() });
+  return E.right(undefined);
 };

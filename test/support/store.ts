@@ -1,0 +1,109 @@
+// Helpers for integration tests that look into a test user's nook store:
+// a fresh store per test (XDG_DATA_HOME in /tmp), a dump of a layer's tree
+// as seen from inside the user's namespace, and the overlay stacking rules
+// applied to those dumps, so the tests check nook's layers with code of
+// their own.
+import { copyFileSync, chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { nook, runAs, type RunResult } from "./nook.js";
+import type { TestUser } from "./users.js";
+
+export interface TreeEntry {
+  readonly path: string;
+  readonly type: "dir" | "file" | "symlink" | "char" | "block" | "fifo" | "socket";
+  readonly uid: number;
+  readonly gid: number;
+  readonly mode: number;
+  readonly ino: number;
+  readonly nlink: number;
+  readonly target?: string;
+  readonly rdev?: [number, number];
+  readonly content?: string;
+  readonly xattrs?: Record<string, string>;
+}
+
+let dumper: string | undefined;
+/** dump-tree.py where every test user can run it. */
+const dumpScript = (): string => {
+  if (dumper) return dumper;
+  const dir = mkdtempSync("/tmp/nook-dump-");
+  chmodSync(dir, 0o755);
+  dumper = join(dir, "dump-tree.py");
+  copyFileSync(fileURLToPath(new URL("./dump-tree.py", import.meta.url)), dumper);
+  chmodSync(dumper, 0o755);
+  return dumper;
+};
+
+export interface TestStore {
+  readonly user: TestUser;
+  /** XDG_DATA_HOME for nook: the store is at `${dataHome}/nook`. */
+  readonly dataHome: string;
+  readonly env: Record<string, string>;
+  /** nook ARGS as the user, with this store. */
+  readonly nook: (
+    args: readonly string[],
+    opts?: { path?: string; env?: Record<string, string> },
+  ) => Promise<RunResult>;
+  readonly remove: () => Promise<void>;
+}
+
+export const freshStore = async (user: TestUser): Promise<TestStore> => {
+  const dataHome = (await runAs(user, ["mktemp", "-d", "/tmp/nook-store-XXXXXX"])).stdout.trim();
+  const env = { XDG_DATA_HOME: dataHome };
+  return {
+    user,
+    dataHome,
+    env,
+    nook: (args, opts = {}) =>
+      nook(user, args, {
+        env: { ...env, ...opts.env },
+        ...(opts.path ? { path: opts.path } : {}),
+        timeoutMs: 120_000,
+      }),
+    remove: async () => {
+      // Layer files belong to subordinate ids: remove them from inside the namespace.
+      await nook(user, ["unshare", "rm", "-rf", dataHome]);
+      rmSync(dataHome, { recursive: true, force: true });
+    },
+  };
+};
+
+/** A directory's entries as namespace root sees them (through nook unshare). */
+export const dumpTree = async (store: TestStore, dir: string): Promise<TreeEntry[]> => {
+  const r = await nook(store.user, ["unshare", "python3", dumpScript(), dir]);
+  if (r.code !== 0) throw new Error(`dump-tree ${dir} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as TreeEntry[];
+};
+
+/** The same directory as the user sees it from outside (host ids). */
+export const dumpTreeOutside = async (store: TestStore, dir: string): Promise<TreeEntry[]> => {
+  const r = await runAs(store.user, ["python3", dumpScript(), dir]);
+  if (r.code !== 0) throw new Error(`dump-tree ${dir} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as TreeEntry[];
+};
+
+const isWhiteout = (e: TreeEntry): boolean => e.type === "char" && e.rdev?.[0] === 0 && e.rdev?.[1] === 0;
+const isOpaque = (e: TreeEntry): boolean =>
+  e.type === "dir" &&
+  (e.xattrs?.["user.overlay.opaque"] === "y" || e.xattrs?.["trusted.overlay.opaque"] === "y");
+
+/** Overlayfs's view of layers (lowest first): whiteouts delete, opaque directories hide what is below. */
+export const stack = (layers: readonly TreeEntry[][]): Map<string, TreeEntry> => {
+  const merged = new Map<string, TreeEntry>();
+  const dropBelow = (dir: string): void => {
+    for (const p of [...merged.keys()]) if (p.startsWith(`${dir}/`)) merged.delete(p);
+  };
+  for (const layer of layers) {
+    for (const e of layer) {
+      if (isWhiteout(e)) {
+        merged.delete(e.path);
+        dropBelow(e.path);
+        continue;
+      }
+      if (isOpaque(e)) dropBelow(e.path);
+      merged.set(e.path, e);
+    }
+  }
+  return merged;
+};
