@@ -1,0 +1,197 @@
+// nook pull against registries that want credentials, and through a proxy
+// that breaks blobs on purpose: each failure is one clear line, the store
+// keeps nothing partial, and the next pull succeeds.
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, expect, inject, it } from "vitest";
+import { startAuthRegistry, type AuthRegistry } from "../support/auth-registry.js";
+import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
+import { describeAs, runAs } from "../support/nook.js";
+import { dumpTree, freshStore, type TestStore } from "../support/store.js";
+
+let stores: TestStore[] = [];
+afterEach(async () => {
+  await Promise.all(stores.map((s) => s.remove()));
+  stores = [];
+});
+
+/** Nothing under tmp/ and no layer without its layer.json: what a failed pull must leave. */
+const expectNoPartials = async (s: TestStore): Promise<void> => {
+  const tmp = await dumpTree(s, join(s.dataHome, "nook", "tmp"));
+  expect(tmp.map((e) => e.path)).toEqual([]);
+  const layers = await dumpTree(s, join(s.dataHome, "nook", "layers"));
+  const dirs = layers.filter((e) => !e.path.includes("/")).map((e) => e.path);
+  for (const d of dirs) expect(layers.map((e) => e.path)).toContain(`${d}/layer.json`);
+};
+
+/** An auth.json readable by the test user, holding these credentials for `host`. */
+const authFile = (
+  user: { uid: number; gid: number },
+  host: string,
+  username: string,
+  password: string,
+): string => {
+  const dir = mkdtempSync("/tmp/nook-auth-");
+  const file = join(dir, "auth.json");
+  writeFileSync(
+    file,
+    JSON.stringify({
+      auths: { [host]: { auth: Buffer.from(`${username}:${password}`).toString("base64") } },
+    }),
+  );
+  chmodSync(dir, 0o755);
+  chmodSync(file, 0o644);
+  return file;
+};
+
+describeAs("sub", "nook pull through failures", (user) => {
+  let proxy: FaultProxy;
+  beforeAll(async () => {
+    proxy = await startFaultProxy(inject("registry"));
+  });
+  afterAll(async () => proxy.stop());
+  afterEach(() => {
+    proxy.disarm();
+    proxy.requests.length = 0;
+  });
+
+  const fresh = async (): Promise<TestStore> => {
+    const s = await freshStore(user());
+    stores.push(s);
+    return s;
+  };
+
+  it("refuses a layer whose bytes do not match its digest, keeps nothing, and pulls cleanly next time", async () => {
+    const s = await fresh();
+    const ref = `${proxy.host}/layers`;
+    proxy.arm({ kind: "corrupt-blob", times: 100 });
+    const bad = await s.nook(["pull", "-q", ref]);
+    expect(bad.code).toBe(125);
+    expect(bad.stderr).toMatch(/^nook: .*(digest|hash)/);
+    expect(bad.stderr.split("\n").filter((l) => l).length).toBeLessThanOrEqual(2);
+    await expectNoPartials(s);
+    expect((await s.nook(["images", "-q"])).stdout).toBe("");
+    proxy.disarm();
+    const good = await s.nook(["pull", "-q", ref]);
+    expect(good.stderr).toBe("");
+    expect(good.code).toBe(0);
+  });
+
+  it("resumes a download that breaks half-way with a Range request", async () => {
+    const s = await fresh();
+    const ref = `${proxy.host}/big`;
+    // The manifest says which blob is largest; break that one once.
+    const manifest = (await (
+      await fetch(`http://${inject("registry")}/v2/big/manifests/latest`, {
+        headers: { Accept: "application/vnd.oci.image.manifest.v1+json" },
+      })
+    ).json()) as { layers: { digest: string; size: number }[] };
+    const biggest = [...manifest.layers].sort((a, b) => b.size - a.size)[0]!;
+    proxy.arm({ kind: "truncate-blob", digest: biggest.digest });
+    const r = await s.nook(["pull", "-q", ref]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const gets = proxy.requests.filter((q) => q.path.endsWith(`/blobs/${biggest.digest}`));
+    expect(gets[0]).toMatchObject({ fault: "truncate-blob" });
+    expect(gets[1]?.range).toMatch(/^bytes=\d+-$/);
+    expect(gets[1]?.status).toBe(206);
+  });
+
+  it("retries a registry that answers 503, and fails in one line when it keeps doing so", async () => {
+    const s = await fresh();
+    proxy.arm({ kind: "status", status: 503, times: 2 });
+    const ok = await s.nook(["pull", "-q", `${proxy.host}/busybox`]);
+    expect(ok.stderr).toBe("");
+    expect(ok.code).toBe(0);
+    const s2 = await fresh();
+    proxy.arm({ kind: "status", status: 503, times: 1000 });
+    const bad = await s2.nook(["pull", "-q", `${proxy.host}/layers`]);
+    expect(bad.code).toBe(125);
+    expect(bad.stderr).toMatch(/^nook: cannot reach .*HTTP 503 \(after \d+ attempts\)/);
+    await expectNoPartials(s2);
+  });
+
+  it("fails cleanly when the registry dies mid-pull, and pulls once it is back", async () => {
+    const s = await fresh();
+    const ref = `${proxy.host}/big`;
+    proxy.arm({ kind: "die-mid-blob" });
+    const bad = await s.nook(["pull", "-q", ref]);
+    expect(bad.code).toBe(125);
+    expect(bad.stderr).toMatch(/^nook: cannot reach /);
+    await expectNoPartials(s);
+    await proxy.revive();
+    const good = await s.nook(["pull", "-q", ref]);
+    expect(good.stderr).toBe("");
+    expect(good.code).toBe(0);
+  });
+});
+
+for (const kind of ["basic", "token"] as const) {
+  describeAs("sub", `nook pull from a registry with ${kind} auth`, (user) => {
+    let reg: AuthRegistry;
+    let files: string[] = [];
+    beforeAll(async () => {
+      reg = await startAuthRegistry(kind, inject("fixtures"));
+    });
+    afterAll(async () => {
+      await reg.stop();
+      for (const f of files) rmSync(join(f, ".."), { recursive: true, force: true });
+    });
+
+    const fresh = async (): Promise<TestStore> => {
+      const s = await freshStore(user());
+      stores.push(s);
+      return s;
+    };
+
+    it("asks for credentials in one line when it has none", async () => {
+      const s = await fresh();
+      const r = await s.nook(["pull", `${reg.host}/busybox`]);
+      expect(r.code).toBe(125);
+      expect(r.stderr.split("\n")).toEqual([
+        `nook: ${reg.host} wants credentials for busybox, and nook has none for it`,
+        `hint: nook login ${reg.host}`,
+        "",
+      ]);
+    });
+
+    it("pulls with the credentials of an auth.json", async () => {
+      const s = await fresh();
+      const file = authFile(user(), reg.host, reg.user, reg.password);
+      files.push(file);
+      const r = await s.nook(["pull", "-q", `${reg.host}/busybox`], { env: { REGISTRY_AUTH_FILE: file } });
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+    });
+
+    it("says the credentials were refused when they are wrong", async () => {
+      const s = await fresh();
+      const file = authFile(user(), reg.host, reg.user, "wrong password");
+      files.push(file);
+      const r = await s.nook(["pull", `${reg.host}/busybox`], { env: { REGISTRY_AUTH_FILE: file } });
+      expect(r.code).toBe(125);
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^nook: ${reg.host.replace(/\./g, "\\.")} refused the credentials of ${reg.user} for busybox\n`,
+        ),
+      );
+    });
+
+    it("reads Docker's config.json in the user's home", async () => {
+      const s = await fresh();
+      const u = user();
+      const home = (await runAs(u, ["mktemp", "-d", "/tmp/nook-home-XXXXXX"])).stdout.trim();
+      files.push(join(home, "x"));
+      const auth = Buffer.from(`${reg.user}:${reg.password}`).toString("base64");
+      const w = await runAs(u, [
+        "sh",
+        "-c",
+        `mkdir -p ${home}/.docker && printf '%s' '{"auths":{"${reg.host}":{"auth":"${auth}"}}}' > ${home}/.docker/config.json`,
+      ]);
+      expect(w.code).toBe(0);
+      const r = await s.nook(["pull", "-q", `${reg.host}/busybox`], { env: { HOME: home } });
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+    });
+  });
+}
