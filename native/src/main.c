@@ -3,7 +3,7 @@
  * in a single-threaded process, carries the ops out in order and execs the
  * command. Runnable by hand for debugging:
  *
- *   nook-helper [--sync-fd N] [--userns] [--setgroups-clear] [--setid U:G]
+ *   nook-helper [--sync-fd N] [--die-with-parent] [--userns] [--setgroups-clear] [--setid U:G]
  *               [--chdir DIR] -- CMD [ARG...]
  *
  * Exit status when it fails before the command runs: 125 for a setup step,
@@ -39,7 +39,7 @@ main (int argc, char **argv)
   if (nh_parse_args (argc, argv, &cfg, &err) < 0)
     {
       report (&cfg, &err);
-      fprintf (stderr, "usage: nook-helper [--sync-fd N] [--userns] [--setgroups-clear] "
+      fprintf (stderr, "usage: nook-helper [--sync-fd N] [--die-with-parent] [--userns] [--setgroups-clear] "
                        "[--setid UID:GID] [--chdir DIR] -- CMD [ARG...]\n");
       return 2;
     }

@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,6 +60,8 @@ parse_one (char **argv, int i, int argc, struct nh_config *cfg, struct nh_error 
     return add_op (cfg, NH_OP_USERNS, err) < 0 ? -1 : 1;
   if (strcmp (opt, "--setgroups-clear") == 0)
     return add_op (cfg, NH_OP_SETGROUPS_CLEAR, err) < 0 ? -1 : 1;
+  if (strcmp (opt, "--die-with-parent") == 0)
+    return add_op (cfg, NH_OP_DIE_WITH_PARENT, err) < 0 ? -1 : 1;
   if (val == NULL)
     return nh_fail (err, 0, "parse arguments: unknown option or missing value: %s", opt);
   if (strcmp (opt, "--sync-fd") == 0)
@@ -117,6 +121,23 @@ op_userns (struct nh_config *cfg, struct nh_error *err)
   return nh_sync_wait_mapped (cfg->sync_fd, err);
 }
 
+/* The kernel sends SIGKILL when the thread that spawned us exits (nook's
+ * main thread: libuv spawns from the loop thread), so a nook killed with -9
+ * takes its helper and the helper's command with it (bubblewrap's
+ * --die-with-parent). The death signal survives execve. If nook died before
+ * the prctl, our parent is already someone else: exit now. */
+static int
+op_die_with_parent (struct nh_error *err)
+{
+  pid_t parent = getppid ();
+
+  if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0)
+    return nh_fail (err, errno, "prctl PR_SET_PDEATHSIG");
+  if (getppid () != parent || parent == 1)
+    return nh_fail (err, ESRCH, "nook exited before the helper started");
+  return 0;
+}
+
 /* Group first: after setresuid to a non-root id we would lose CAP_SETGID. */
 static int
 op_setid (const struct nh_op *op, struct nh_error *err)
@@ -137,6 +158,8 @@ run_op (struct nh_config *cfg, const struct nh_op *op, struct nh_error *err)
       return op_userns (cfg, err);
     case NH_OP_SETGROUPS_CLEAR:
       return setgroups (0, NULL) < 0 ? nh_fail (err, errno, "setgroups") : 0;
+    case NH_OP_DIE_WITH_PARENT:
+      return op_die_with_parent (err);
     case NH_OP_SETID:
       return op_setid (op, err);
     case NH_OP_CHDIR:

@@ -16,6 +16,7 @@ import { HelperMessage, MAPPED, type StepFailed } from "./helper-message.js";
 export type HelperOp =
   | { readonly op: "userns" }
   | { readonly op: "setgroups-clear" }
+  | { readonly op: "die-with-parent" }
   | { readonly op: "setid"; readonly uid: number; readonly gid: number }
   | { readonly op: "chdir"; readonly path: string };
 
@@ -31,6 +32,8 @@ export const helperArgs = (ops: readonly HelperOp[], argv: readonly string[]): s
         return ["--userns"];
       case "setgroups-clear":
         return ["--setgroups-clear"];
+      case "die-with-parent":
+        return ["--die-with-parent"];
       case "setid":
         return ["--setid", `${o.uid}:${o.gid}`];
       case "chdir":

@@ -39,6 +39,8 @@ export const currentIdMapPlan: TE.TaskEither<UsernsError, IdMapPlan> = async () 
 
 /** Ops that make the helper root of a fresh, mapped user namespace. */
 export const usernsOps = (plan: IdMapPlan): HelperOp[] => [
+  // nook killed with -9 must not leave the command running unseen.
+  { op: "die-with-parent" },
   { op: "userns" },
   // With a single-id map setgroups(2) is denied in the namespace; otherwise
   // drop the host's supplementary groups, which would show as nogroup.

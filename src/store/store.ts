@@ -14,7 +14,7 @@
 // each, replaced by rename, so concurrent pulls of different images never
 // read-modify-write a shared index.
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
@@ -33,13 +33,21 @@ export interface StoreEnv {
 export const defaultStoreRoot = (env: StoreEnv = process.env): string =>
   join(env.XDG_DATA_HOME || join(env.HOME || "/", ".local", "share"), "nook");
 
+/**
+ * Whether a process still runs. A zombie counts as dead: its work stopped
+ * when it was killed, and on hosts whose PID 1 reaps slowly (containers,
+ * CI sandboxes) it can linger for a long time.
+ */
 const isAlive = (pid: number): boolean => {
+  let stat: string;
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return false;
   }
+  // "pid (comm) S ...": the state follows the last ")" (comm may hold one).
+  const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  return state !== "Z" && state !== "X";
 };
 
 const ioError = (what: string, e: unknown): StoreError => ({

@@ -1,12 +1,14 @@
 // nook pull against registries that want credentials, and through a proxy
 // that breaks blobs on purpose: each failure is one clear line, the store
 // keeps nothing partial, and the next pull succeeds.
+import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect, inject, it } from "vitest";
 import { startAuthRegistry, type AuthRegistry } from "../support/auth-registry.js";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
-import { describeAs, runAs } from "../support/nook.js";
+import { describeAs, nookBin, runAs } from "../support/nook.js";
+import { isRoot } from "../support/users.js";
 import { dumpTree, freshStore, type TestStore } from "../support/store.js";
 
 let stores: TestStore[] = [];
@@ -110,6 +112,53 @@ describeAs("sub", "nook pull through failures", (user) => {
     expect(bad.stderr).toMatch(/^nook: cannot reach .*HTTP 503 \(after \d+ attempts\)/);
     await expectNoPartials(s2);
   });
+
+  it.skipIf(!isRoot())(
+    "leaves no process and nothing partial when nook is killed with -9 mid-pull",
+    async () => {
+      const s = await fresh();
+      const u = user();
+      const ref = `${proxy.host}/big`;
+      // sh prints its pid and execs nook in place: that pid is nook's.
+      const cmd = `echo $$; exec env XDG_DATA_HOME=${s.dataHome} HOME=${u.home} PATH=/usr/bin:/bin ${process.execPath} ${nookBin()} pull --format json ${ref}`;
+      const child = spawn("runuser", ["-u", u.name, "--", "sh", "-c", cmd], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      const killed = await new Promise<boolean>((resolve) => {
+        let out = "";
+        let pid = 0;
+        child.stdout.setEncoding("utf8").on("data", (d: string) => {
+          out += d;
+          pid ||= Number(out.split("\n")[0]);
+          if (pid && /"status":"downloading","bytes":[1-9]/.test(out)) {
+            process.kill(pid, "SIGKILL");
+            resolve(true);
+          }
+        });
+        child.on("close", () => resolve(false));
+      });
+      expect(killed).toBe(true);
+      await new Promise((r) => child.once("close", r));
+      // The helper and the pull inside the namespace die with nook (PR_SET_PDEATHSIG).
+      const deadline = Date.now() + 5_000;
+      let left = "";
+      while (Date.now() < deadline) {
+        try {
+          left = execFileSync("pgrep", ["-u", String(u.uid), "-f", "dist/nook"], { encoding: "utf8" });
+        } catch {
+          left = "";
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(left).toBe("");
+      expect((await s.nook(["images", "-q"])).stdout).toBe("");
+      const good = await s.nook(["pull", "-q", ref]);
+      expect(good.stderr).toBe("");
+      expect(good.code).toBe(0);
+      await expectNoPartials(s);
+    },
+  );
 
   it("fails cleanly when the registry dies mid-pull, and pulls once it is back", async () => {
     const s = await fresh();
