@@ -10,8 +10,9 @@
 //     never follow a link while writing, and in the container they resolve
 //     inside the rootfs;
 //   - it refuses a symlink whose target passes through another symlink
-//     (merged /usr: "lib64/ld.so -> /lib/x86_64-linux-gnu/ld.so");
-//   - it ORs 0700 into every directory mode, skips fifos, and has no xattrs;
+//     (merged /usr: "sh -> bin/dash" where "bin -> usr/bin");
+//   - it ORs 0700 into every directory mode (0555 becomes 0755), skips
+//     fifos, and restores no xattrs;
 //   - its writes run concurrently behind path reservations, so a check made
 //     in its `filter` can run before an earlier entry's symlink exists.
 // So every entry here goes through one sequential loop: an entry is written
@@ -251,12 +252,11 @@ const xattrsOf = (metas: readonly string[]): { xattrs: Xattr[]; unreadable: bool
  * user.containers.override_stat...): a layer could otherwise forge an owner
  * or a redirect that only the unpacker may write.
  */
-const xattrPolicy = (name: string): "set" | "try" | { skip: string } => {
+const xattrSkipped = (name: string): string | undefined => {
   if (/^user\.(overlay|containers|fuseoverlayfs)\./.test(name))
-    return { skip: "overlay and fuse-overlayfs metadata is never taken from a layer" };
-  if (name.startsWith("user.")) return "set";
-  if (name === "security.capability") return "try";
-  return { skip: "only user.* extended attributes (and security.capability when permitted) are restored" };
+    return "overlay and fuse-overlayfs metadata is never taken from a layer";
+  if (name.startsWith("user.") || name === "security.capability") return undefined;
+  return "only user.* extended attributes (and security.capability when permitted) are restored";
 };
 
 const OVERRIDE_STAT = "user.containers.override_stat";
@@ -376,6 +376,9 @@ class LayerWriter {
   private readonly stopped = deferred();
   /** node-tar's "Unrecognized archive format", decided on at the end (see run). */
   private unrecognized = false;
+  /** Every entry's work, in order; and the entry being written, if any. */
+  private chain: Promise<void> = Promise.resolve();
+  private current: tar.ReadEntry | undefined;
 
   private fail(error: unknown): void {
     if (this.failure) return;
@@ -389,7 +392,13 @@ class LayerWriter {
     const hash = createHash("sha256");
     const { allZero } = await this.feed(input, parser, hash);
     if (!this.failure) await Promise.race([done, this.stopped.promise]);
-    if (this.failure) throw this.failure.error;
+    if (this.failure) {
+      // Nothing more comes from the parser: cut the entry being written
+      // short, and let its work settle, so no write lands after we return.
+      this.current?.end();
+      await this.chain;
+      throw this.failure.error;
+    }
     // node-tar says "Unrecognized archive format" of a tar with no entries,
     // which is a valid, empty layer when it is only zero blocks (or nothing).
     if (this.unrecognized && !allZero) throw corrupt("layer is not a tar archive");
@@ -428,15 +437,14 @@ class LayerWriter {
         this.skip(entry.path, `unsupported entry type ${entry.type}`);
       }
     });
-    let chain = Promise.resolve();
     parser.on("entry", (entry: tar.ReadEntry) => {
       const mine = metas;
       metas = [];
-      chain = chain
+      this.chain = this.chain
         .then(() => (this.failure ? undefined : this.entry(entry, mine)))
         .catch((e) => this.fail(e));
     });
-    return new Promise<void>((resolve) => parser.once("end", resolve)).then(() => chain);
+    return new Promise<void>((resolve) => parser.once("end", resolve)).then(() => this.chain);
   }
 
   /**
@@ -498,10 +506,12 @@ class LayerWriter {
   // ------------------------------------------------------------ one entry
 
   private async entry(entry: tar.ReadEntry, metas: readonly string[]): Promise<void> {
+    this.current = entry;
     try {
       this.entries++;
       await this.dispatch(entry, metas);
     } finally {
+      this.current = undefined;
       // Whatever was not read is discarded, so the parser moves on.
       entry.resume();
     }
@@ -766,7 +776,7 @@ class LayerWriter {
 
   /**
    * Owner, xattrs, mode and times of one entry, in the order the header
-   * comment gives. Files and directories come with an open handle (the
+   * comment gives. Files and directories come with an open descriptor (the
    * directory's checked against its inode); symlinks and fifos by path, just
    * made by this loop. user.* xattrs cannot be put on symlinks or fifos
    * (Linux refuses them), so neither their xattrs nor an override_stat can be kept.
@@ -808,11 +818,13 @@ class LayerWriter {
 
   private async setXattrs(abs: string, m: Meta): Promise<void> {
     for (const x of m.xattrs) {
-      const policy = xattrPolicy(x.name);
-      if (typeof policy === "object") {
-        this.skip(m.name, `xattr ${x.name}: ${policy.skip}`);
+      const skipped = xattrSkipped(x.name);
+      if (skipped !== undefined) {
+        this.skip(m.name, `xattr ${x.name}: ${skipped}`);
         continue;
       }
+      // security.capability needs CAP_SETFCAP (in a user namespace the kernel
+      // stores it as a v3 capability tied to the namespace's root): EPERM lists it.
       const r = await lsetxattr(abs, x.name, x.value);
       if (E.isLeft(r)) this.skip(m.name, `xattr ${x.name}: ${sysMessage(r.left)}`);
     }

@@ -178,7 +178,7 @@ describeAs("sub", "nook pull through failures", (user) => {
 for (const kind of ["basic", "token"] as const) {
   describeAs("sub", `nook pull from a registry with ${kind} auth`, (user) => {
     let reg: AuthRegistry;
-    let files: string[] = [];
+    const files: string[] = [];
     beforeAll(async () => {
       reg = await startAuthRegistry(kind, inject("fixtures"));
     });
