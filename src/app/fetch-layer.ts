@@ -33,6 +33,18 @@ export interface LayerProgress {
 const MAX_RESUMES = 5;
 const MAX_RESTARTS = 2;
 
+/** Waits for room in `sink`, or for its end (the unpacker stops reading when it refuses a layer). */
+const drained = (sink: PassThrough): Promise<void> =>
+  new Promise((resolve) => {
+    const done = (): void => {
+      sink.off("drain", done);
+      sink.off("close", done);
+      resolve();
+    };
+    sink.once("drain", done);
+    sink.once("close", done);
+  });
+
 /** Feeds `body` into `sink` until it ends; resolves with the bytes fed and whether it broke. */
 const pump = async (
   body: Readable,
@@ -47,7 +59,12 @@ const pump = async (
       hash.update(b);
       fed += b.length;
       onBytes(b.length);
-      if (!sink.write(b)) await new Promise<void>((r) => sink.once("drain", r));
+      if (!sink.write(b)) await drained(sink);
+      // The unpacker refused the layer and destroyed its input: stop reading.
+      if (sink.destroyed) {
+        body.destroy();
+        return { fed, broke: undefined };
+      }
     }
     return { fed, broke: undefined };
   } catch (e) {
@@ -83,6 +100,7 @@ const attempt = async (
     }
     const { fed, broke } = await pump(got.right.body, sink, hash, progress);
     received += fed;
+    if (sink.destroyed) break;
     if (broke === undefined && received >= job.size) break;
     if (resumes >= MAX_RESUMES)
       return abort({

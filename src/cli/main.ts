@@ -5,6 +5,7 @@ import { Builtins, Cli, Command, type BaseContext } from "clipanion";
 import { EXIT_USAGE } from "../lib/errors.js";
 import { ImageInspectCommand } from "./commands/image/inspect.js";
 import { ImagesCommand } from "./commands/images.js";
+import { LoginCommand, LogoutCommand } from "./commands/login.js";
 import { PullCommand } from "./commands/pull.js";
 import { RmiCommand } from "./commands/rmi.js";
 import { TagCommand } from "./commands/tag.js";
@@ -34,7 +35,16 @@ export const buildCli = (): Cli => {
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   cli.register(DefaultCommand);
-  for (const c of [PullCommand, ImagesCommand, ImageInspectCommand, RmiCommand, TagCommand, UnshareCommand])
+  for (const c of [
+    PullCommand,
+    ImagesCommand,
+    ImageInspectCommand,
+    TagCommand,
+    RmiCommand,
+    LoginCommand,
+    LogoutCommand,
+    UnshareCommand,
+  ])
     cli.register(c);
   return cli;
 };

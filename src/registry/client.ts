@@ -63,7 +63,8 @@ export class RegistryClient {
   ) {}
 
   private get base(): string {
-    return `${this.endpoint.insecure ? "http" : "https"}://${this.endpoint.host}/v2/${this.repository}`;
+    const root = `${this.endpoint.insecure ? "http" : "https"}://${this.endpoint.host}/v2/`;
+    return this.repository === "" ? root.slice(0, -1) : `${root}${this.repository}`;
   }
 
   /** Where the user sees it: "127.0.0.1:5000/busybox". */
@@ -131,7 +132,7 @@ export class RegistryClient {
     return this.credentials
       ? {
           _tag: "RegistryUnauthorized",
-          message: `${this.endpoint.host} refused the credentials of ${this.credentials.username} for ${this.repository}`,
+          message: `${this.endpoint.host} refused the credentials of ${this.credentials.username}${this.repository ? ` for ${this.repository}` : ""}`,
           hint: `check them with: nook login ${this.endpoint.host}`,
         }
       : {
@@ -164,7 +165,10 @@ export class RegistryClient {
       return E.left({ _tag: "RegistryProtocol", message: `${this.endpoint.host}: bad token realm ${realm}` });
     }
     if (challenge.params.service) url.searchParams.set("service", challenge.params.service);
-    url.searchParams.set("scope", challenge.params.scope ?? `repository:${this.repository}:pull`);
+    // A client for the registry itself (login) asks for no repository scope, as docker login does.
+    const scope =
+      challenge.params.scope ?? (this.repository ? `repository:${this.repository}:pull` : undefined);
+    if (scope) url.searchParams.set("scope", scope);
     let res: HttpResponse;
     try {
       res = await httpGet(url, {
@@ -195,6 +199,22 @@ export class RegistryClient {
       return E.left({ _tag: "RegistryProtocol", message: `token from ${url.host}: no token in the answer` });
     this.authorization = `Bearer ${token}`;
     return E.right(undefined);
+  }
+
+  /**
+   * GET /v2/ with credentials: what docker login does to check them. Use a
+   * client made with the repository "".
+   */
+  async checkLogin(): Promise<E.Either<RegistryError, void>> {
+    const got = await this.get("/");
+    if (E.isLeft(got)) return got;
+    discard(got.right);
+    if (got.right.status === 200) return E.right(undefined);
+    return E.left({
+      _tag: "RegistryFailed",
+      status: got.right.status,
+      message: `${this.endpoint.host}/v2/ answered HTTP ${got.right.status}: not a registry?`,
+    });
   }
 
   /** GET /manifests/<ref>; the digest is computed here, and checked against the one asked for. */

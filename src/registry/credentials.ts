@@ -6,8 +6,8 @@
 // inline "auth", and credsStore is the fallback helper, as Docker does it.
 // Helpers are run as `docker-credential-NAME get` with the server on stdin.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { decode, decodeJson } from "../lib/decode.js";
@@ -153,4 +153,69 @@ export const credentialsFor = (
     if (E.isLeft(found) || found.right) return found;
   }
   return E.right(undefined);
+};
+
+/**
+ * The file nook login writes, as podman login does: $REGISTRY_AUTH_FILE, else
+ * $XDG_RUNTIME_DIR/containers/auth.json (cleared at logout of the session),
+ * else $XDG_CONFIG_HOME/containers/auth.json where there is no login session
+ * (HPC batch jobs, CI).
+ */
+export const loginAuthFile = (env: AuthEnv): string => {
+  if (env.REGISTRY_AUTH_FILE) return env.REGISTRY_AUTH_FILE;
+  if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, "containers", "auth.json");
+  return join(env.XDG_CONFIG_HOME || join(env.HOME ?? "/", ".config"), "containers", "auth.json");
+};
+
+const readAuthFile = (file: string): E.Either<CredentialsError, AuthFile & Record<string, unknown>> => {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return E.right({});
+  }
+  if (text.trim() === "") return E.right({});
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    return E.left({ _tag: "CredentialsError", message: `${file}: not JSON (${(e as Error).message})` });
+  }
+  const parsed = decode(AuthFile, file)(json);
+  if (E.isLeft(parsed)) return E.left({ _tag: "CredentialsError", message: parsed.left.message });
+  // Keep keys nook does not know (other tools' settings) as they are.
+  return E.right({ ...(json as Record<string, unknown>), ...parsed.right });
+};
+
+/** Writes the file readable by the user only, by rename, so a crash never leaves it half-written. */
+const writeAuthFile = (file: string, content: Record<string, unknown>): void => {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, `${JSON.stringify(content, null, "\t")}\n`, { mode: 0o600 });
+  renameSync(tmp, file);
+};
+
+export const storeCredentials = (
+  file: string,
+  host: string,
+  c: Credentials,
+): E.Either<CredentialsError, void> => {
+  const current = readAuthFile(file);
+  if (E.isLeft(current)) return current;
+  const auths = { ...(current.right.auths ?? {}) };
+  auths[host] = { auth: Buffer.from(`${c.username}:${c.password}`).toString("base64") };
+  writeAuthFile(file, { ...current.right, auths });
+  return E.right(undefined);
+};
+
+/** Right(true) when an entry for `host` was removed. */
+export const removeCredentials = (file: string, host: string): E.Either<CredentialsError, boolean> => {
+  const current = readAuthFile(file);
+  if (E.isLeft(current)) return current;
+  const auths = { ...(current.right.auths ?? {}) };
+  const keys = keysFor(host).filter((k) => k in auths);
+  if (keys.length === 0) return E.right(false);
+  for (const k of keys) delete auths[k];
+  writeAuthFile(file, { ...current.right, auths });
+  return E.right(true);
 };

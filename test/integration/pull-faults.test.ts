@@ -226,6 +226,26 @@ for (const kind of ["basic", "token"] as const) {
       );
     });
 
+    it("logs in (checking the credentials), pulls, and logs out", async () => {
+      const s = await fresh();
+      const u = user();
+      const dir = (await runAs(u, ["mktemp", "-d", "/tmp/nook-login-XXXXXX"])).stdout.trim();
+      files.push(join(dir, "x"));
+      const env = { REGISTRY_AUTH_FILE: join(dir, "auth.json") };
+      const wrong = await s.nook(["login", "-u", reg.user, "-p", "nope", reg.host], { env });
+      expect(wrong.code).toBe(125);
+      expect(wrong.stderr).toMatch(new RegExp(`^nook: ${reg.host.replace(/\./g, "\\.")} refused the credentials of ${reg.user}\n`));
+      const ok = await s.nook(["login", "-u", reg.user, "-p", reg.password, reg.host], { env });
+      expect(ok.stderr).toBe("");
+      expect(ok.stdout).toBe("Login Succeeded!\n");
+      expect((await s.nook(["pull", "-q", `${reg.host}/busybox`], { env })).code).toBe(0);
+      const out = await s.nook(["logout", reg.host], { env });
+      expect(out.stdout).toBe(`Removed login credentials for ${reg.host}\n`);
+      const again = await s.nook(["logout", reg.host], { env });
+      expect(again.code).toBe(125);
+      expect(again.stderr).toBe(`nook: not logged in to ${reg.host}\n`);
+    });
+
     it("reads Docker's config.json in the user's home", async () => {
       const s = await fresh();
       const u = user();

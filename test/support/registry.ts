@@ -28,6 +28,8 @@ export const SEEDED: Readonly<Record<string, { tag: string; all?: boolean; forma
   "busybox-docker": { tag: "busybox", format: "v2s2" },
   layers: { tag: "layers" },
   multiarch: { tag: "multiarch", all: true },
+  "hostile-traversal": { tag: "hostile-traversal" },
+  "hostile-symlink": { tag: "hostile-symlink" },
   big: { tag: "big" },
 };
 
