@@ -234,7 +234,9 @@ for (const kind of ["basic", "token"] as const) {
       const env = { REGISTRY_AUTH_FILE: join(dir, "auth.json") };
       const wrong = await s.nook(["login", "-u", reg.user, "-p", "nope", reg.host], { env });
       expect(wrong.code).toBe(125);
-      expect(wrong.stderr).toMatch(new RegExp(`^nook: ${reg.host.replace(/\./g, "\\.")} refused the credentials of ${reg.user}\n`));
+      expect(wrong.stderr).toMatch(
+        new RegExp(`^nook: ${reg.host.replace(/\./g, "\\.")} refused the credentials of ${reg.user}\n`),
+      );
       const ok = await s.nook(["login", "-u", reg.user, "-p", reg.password, reg.host], { env });
       expect(ok.stderr).toBe("");
       expect(ok.stdout).toBe("Login Succeeded!\n");
