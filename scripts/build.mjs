@@ -48,7 +48,11 @@ async function buildTs() {
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
   rmSync(join(dist, "chunks"), { recursive: true, force: true });
   await build({
-    entryPoints: { nook: join(root, "src", "cli", "bin.ts") },
+    // layer-worker runs in worker threads during a pull (src/app/run-layer-worker.ts).
+    entryPoints: {
+      nook: join(root, "src", "cli", "bin.ts"),
+      "layer-worker": join(root, "src", "app", "layer-worker.ts"),
+    },
     outdir: dist,
     outExtension: { ".js": ".mjs" },
     chunkNames: "chunks/[name]-[hash]",

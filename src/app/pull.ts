@@ -15,19 +15,21 @@ import { formatPlatform, hostPlatform, selectManifest, type Platform } from "../
 import { formatReference, type Reference } from "../image/reference.js";
 import { candidates, loadRegistriesConf, registriesConfPaths } from "../image/registries-conf.js";
 import type { NookError } from "../lib/errors.js";
+import { trace } from "../lib/trace.js";
 import { RegistryClient, type FetchedManifest } from "../registry/client.js";
 import { credentialsFor } from "../registry/credentials.js";
 import type { UnpackOptions } from "../rootfs/unpack.js";
 import type { ImageRecord } from "../store/records.js";
 import { Store } from "../store/store.js";
-import { fetchLayer, type LayerJob } from "./fetch-layer.js";
+import type { LayerJob } from "./fetch-layer.js";
+import { LayerWorkers } from "./run-layer-worker.js";
 import type { PullEvents } from "./pull-events.js";
 
 export interface PullOptions {
   readonly platform?: Platform;
   readonly unpack: UnpackOptions;
   readonly events: PullEvents;
-  /** Layers fetched at once (Docker's max-concurrent-downloads is 3). */
+  /** Layers fetched at once (Docker's max-concurrent-downloads is 3; 4 keeps two cores busy when one layer waits on the network). */
   readonly concurrency?: number;
 }
 
@@ -148,7 +150,9 @@ const pullFrom = async (
 ): Promise<E.Either<NookError, Pulled>> => {
   const refName = formatReference(ref);
   const want = opts.platform ?? hostPlatform();
+  trace("resolve manifest");
   const resolved = await resolveManifest(client, ref, want);
+  trace("manifest resolved");
   if (E.isLeft(resolved)) return resolved;
   const { manifest, fetched } = resolved.right;
   const cfg = await fetchConfig(client, store, manifest, refName);
@@ -159,6 +163,7 @@ const pullFrom = async (
     diffId: config.rootfs.diff_ids[i]!,
     size: l.size,
   }));
+  trace("config fetched");
   opts.events.resolved(refName, jobs);
   let downloaded = 0;
   const tasks = jobs.map((job) => async (): Promise<E.Either<NookError, void>> => {
@@ -167,13 +172,22 @@ const pullFrom = async (
       return E.right(undefined);
     }
     opts.events.layerStarted(job);
-    const r = await fetchLayer(client, store, job, opts.unpack, (n) => opts.events.layerBytes(job, n));
+    trace(`layer ${job.digest.slice(7, 19)} started`);
+    const r = await workers.fetch(client, store, job, opts.unpack, (n) => opts.events.layerBytes(job, n));
     if (E.isLeft(r)) return r;
     downloaded++;
+    trace(`layer ${job.digest.slice(7, 19)} stored`);
     opts.events.layerDone(job);
     return E.right(undefined);
   });
-  const all = await bounded(opts.concurrency ?? 3, tasks);
+  // Largest first: the long layers start at once and the small ones fill the
+  // gaps, instead of one big layer running alone at the end.
+  const bySize = tasks.map((t, i) => ({ t, size: jobs[i]!.size })).sort((a, b) => b.size - a.size);
+  const workers = new LayerWorkers();
+  const all = await bounded(
+    opts.concurrency ?? 4,
+    bySize.map((x) => x.t),
+  ).finally(() => workers.close());
   if (E.isLeft(all)) return all;
   const stored = await store.putBlob(fetched.digest, fetched.bytes);
   if (E.isLeft(stored)) return stored;
@@ -192,6 +206,7 @@ const pullFrom = async (
   if (E.isRight(previous))
     record.repoDigests.push(...previous.right.repoDigests.filter((d) => !record.repoDigests.includes(d)));
   await store.putImage(record);
+  trace("image stored");
   if (ref.tag !== undefined) await store.setTag(refName, record.id);
   return E.right({ id: record.id, name: refName, manifestDigest: fetched.digest, downloaded });
 };

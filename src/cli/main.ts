@@ -3,6 +3,7 @@
 // on stderr and exit status 2; nothing here prints a stack trace for it.
 import { Builtins, Cli, Command, type BaseContext } from "clipanion";
 import { EXIT_USAGE } from "../lib/errors.js";
+import { trace } from "../lib/trace.js";
 import { ImageInspectCommand } from "./commands/image/inspect.js";
 import { ImagesCommand } from "./commands/images.js";
 import { LoginCommand, LogoutCommand } from "./commands/login.js";
@@ -50,6 +51,7 @@ export const buildCli = (): Cli => {
 };
 
 export const main = async (argv: string[], context: BaseContext = Cli.defaultContext): Promise<number> => {
+  trace(`main ${argv.join(" ")}`);
   const cli = buildCli();
   let command: Command<BaseContext>;
   try {

@@ -60,7 +60,19 @@ export class RegistryClient {
     readonly repository: string,
     private readonly credentials: Credentials | undefined,
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
-  ) {}
+    authorization?: string,
+  ) {
+    this.authorization = authorization;
+  }
+
+  /** The Authorization header this client has earned, to hand to a client in a worker thread. */
+  get currentAuthorization(): string | undefined {
+    return this.authorization;
+  }
+
+  get credentialsInUse(): Credentials | undefined {
+    return this.credentials;
+  }
 
   private get base(): string {
     const root = `${this.endpoint.insecure ? "http" : "https"}://${this.endpoint.host}/v2/`;

@@ -1,4 +1,5 @@
 import { Command, Option } from "clipanion";
+import { trace } from "../../lib/trace.js";
 import { NookCommand } from "../base.js";
 
 export class PullCommand extends NookCommand {
@@ -28,13 +29,25 @@ export class PullCommand extends NookCommand {
   image = Option.String({ name: "IMAGE" });
 
   async run(): Promise<number> {
-    const [{ pullImage, checkPullRequest }, { insideUserns, reexecInUserns }, progress] = await Promise.all([
-      import("../../app/pull-image.js"),
+    const [{ checkPullRequest }, { insideUserns, reexecInUserns }] = await Promise.all([
+      import("../../app/pull-request.js"),
       import("../../app/in-userns.js"),
-      import("../pull-progress.js"),
     ]);
     if (this.format !== undefined && this.format !== "json")
       return this.fail(`--format takes json, not ${JSON.stringify(this.format)}`);
+    const request = { image: this.image, platform: this.platform };
+    // Check what can be checked before paying for a user namespace.
+    const checked = checkPullRequest(request);
+    if (checked._tag === "Left") return this.settle(checked);
+    if (!insideUserns()) {
+      trace("re-exec in user namespace");
+      return this.settle(await reexecInUserns(process.argv.slice(2)));
+    }
+    trace("pull in user namespace");
+    const [{ pullImage }, progress] = await Promise.all([
+      import("../../app/pull-image.js"),
+      import("../pull-progress.js"),
+    ]);
     const { stdout } = this.context;
     const tty = (stdout as { isTTY?: boolean }).isTTY === true;
     const events = this.quiet
@@ -44,11 +57,6 @@ export class PullCommand extends NookCommand {
         : tty
           ? progress.terminalEvents(stdout)
           : progress.lineEvents(stdout);
-    const request = { image: this.image, platform: this.platform };
-    // Check what can be checked before paying for a user namespace.
-    const checked = checkPullRequest(request);
-    if (checked._tag === "Left") return this.settle(checked);
-    if (!insideUserns()) return this.settle(await reexecInUserns(process.argv.slice(2)));
     const pulled = await pullImage(request, events);
     if (pulled._tag === "Left") return this.settle(pulled);
     const p = pulled.right;
