@@ -297,7 +297,10 @@ async function* tarBytes(input: AsyncIterable<unknown>): AsyncGenerator<Buffer> 
   if (startsWith(head, ZSTD_MAGIC))
     throw corrupt("layer is zstd-compressed, which this nook cannot read (Node 20 has no zstd decompressor)");
   if (!startsWith(head, GZIP_MAGIC)) return yield* all();
-  const gunzip = createGunzip({ chunkSize: 64 * 1024 });
+  // 1 MiB output chunks: each chunk is a round trip to libuv's thread pool,
+  // and at 64 KiB those cost more than the inflating (169 ms against 110 ms
+  // for a 25 MiB layer, measured).
+  const gunzip = createGunzip({ chunkSize: 1024 * 1024 });
   // Errors reach us through the iteration of gunzip, which pipeline destroys with them.
   pipeline(Readable.from(all()), gunzip).catch(() => undefined);
   for await (const chunk of gunzip) yield chunk as Buffer;
