@@ -88,7 +88,7 @@ describeAs("sub", "registries.conf and the terminal", (user) => {
     // script(1) gives nook a pty for stdout, as a person's terminal would.
     const r = await runAs(user(), ["script", "-qec", cmd, "/dev/null"], { env: { TERM: "xterm" } });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/\x1b\[\d+A/); // redrawn in place
+    expect(r.stdout).toMatch(new RegExp(`${String.fromCharCode(27)}\\[\\d+A`)); // redrawn in place
     expect(r.stdout).toMatch(/[0-9a-f]{12}: Pull complete/);
     expect(r.stdout).toMatch(/Status: Downloaded newer image for /);
   });
