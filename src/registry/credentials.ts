@@ -130,29 +130,40 @@ const lookInFile = (
 export const credentialsFor = (
   host: string,
   env: AuthEnv,
-  read: (p: string) => string | undefined = (p) => {
-    try {
-      return readFileSync(p, "utf8");
-    } catch {
-      return undefined;
-    }
-  },
+  read: (p: string) => string | undefined = readText,
 ): E.Either<CredentialsError, Credentials | undefined> => {
   for (const file of authFilePaths(env)) {
-    const text = read(file);
-    if (text === undefined || text.trim() === "") continue;
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (e) {
-      return E.left({ _tag: "CredentialsError", message: `${file}: not JSON (${(e as Error).message})` });
-    }
-    const parsed = decode(AuthFile, file)(json);
-    if (E.isLeft(parsed)) return E.left({ _tag: "CredentialsError", message: parsed.left.message });
+    const parsed = parseAuthFile(file, read(file));
+    if (E.isLeft(parsed)) return parsed;
     const found = lookInFile(file, parsed.right, host);
     if (E.isLeft(found) || found.right) return found;
   }
   return E.right(undefined);
+};
+
+const readText = (p: string): string | undefined => {
+  try {
+    return readFileSync(p, "utf8");
+  } catch {
+    return undefined;
+  }
+};
+
+/** An auth file's text (undefined: no file), decoded; keys nook does not know are kept as they are. */
+const parseAuthFile = (
+  file: string,
+  text: string | undefined,
+): E.Either<CredentialsError, AuthFile & Record<string, unknown>> => {
+  if (text === undefined || text.trim() === "") return E.right({});
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    return E.left({ _tag: "CredentialsError", message: `${file}: not JSON (${(e as Error).message})` });
+  }
+  const parsed = decode(AuthFile, file)(json);
+  if (E.isLeft(parsed)) return E.left({ _tag: "CredentialsError", message: parsed.left.message });
+  return E.right({ ...(json as Record<string, unknown>), ...parsed.right });
 };
 
 /**
@@ -167,25 +178,8 @@ export const loginAuthFile = (env: AuthEnv): string => {
   return join(env.XDG_CONFIG_HOME || join(env.HOME ?? "/", ".config"), "containers", "auth.json");
 };
 
-const readAuthFile = (file: string): E.Either<CredentialsError, AuthFile & Record<string, unknown>> => {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    return E.right({});
-  }
-  if (text.trim() === "") return E.right({});
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    return E.left({ _tag: "CredentialsError", message: `${file}: not JSON (${(e as Error).message})` });
-  }
-  const parsed = decode(AuthFile, file)(json);
-  if (E.isLeft(parsed)) return E.left({ _tag: "CredentialsError", message: parsed.left.message });
-  // Keep keys nook does not know (other tools' settings) as they are.
-  return E.right({ ...(json as Record<string, unknown>), ...parsed.right });
-};
+const readAuthFile = (file: string): E.Either<CredentialsError, AuthFile & Record<string, unknown>> =>
+  parseAuthFile(file, readText(file));
 
 /** Writes the file readable by the user only, by rename, so a crash never leaves it half-written. */
 const writeAuthFile = (file: string, content: Record<string, unknown>): void => {

@@ -21,10 +21,10 @@ import {
   type Server,
   type ServerResponse,
 } from "node:http";
-import { createServer as createNetServer, type AddressInfo } from "node:net";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { SEEDED, type Registry } from "./registry.js";
+import { SEEDED, freePort, stopChild, waitReady, type Registry } from "./registry.js";
 
 const run = promisify(execFile);
 
@@ -44,18 +44,6 @@ export const AUTH_SEEDED: readonly string[] = Object.keys(SEEDED).filter((name) 
 
 const SERVICE = "nook-test-registry";
 const ISSUER = "nook-test-token-issuer";
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const configYaml = (storage: string, port: number, auth: string): string => `version: 0.1
 log:
@@ -83,32 +71,6 @@ const tokenAuth = (realm: string, cert: string): string => `  token:
     issuer: ${ISSUER}
     rootcertbundle: ${cert}
 `;
-
-/** Waits until GET /v2/ asks for credentials, or the server dies, or 20 s pass. */
-const waitChallenge = async (child: ChildProcess, host: string, logFile: string): Promise<void> => {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error(`docker-registry exited early: ${readFileSync(logFile, "utf8").trim()}`);
-    try {
-      const r = await fetch(`http://${host}/v2/`);
-      if (r.status === 401 && r.headers.has("www-authenticate")) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(50);
-  }
-  throw new Error(`docker-registry did not answer on ${host} within 20 s`);
-};
-
-const stopChild = async (child: ChildProcess): Promise<void> => {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-  await exited;
-  clearTimeout(timer);
-};
 
 const base64url = (b: Buffer | string): string => Buffer.from(b).toString("base64url");
 
@@ -341,7 +303,7 @@ export const startAuthRegistry = async (kind: "basic" | "token", fixtures: strin
       started.once("spawn", resolve);
       started.once("error", (e) => reject(new Error(`cannot start docker-registry: ${e.message}`)));
     });
-    await waitChallenge(started, host, logFile);
+    await waitReady(started, host, logFile, (r) => r.status === 401 && r.headers.has("www-authenticate"));
     await seed(host, seeder, fixtures).catch((e: Error) => {
       throw new Error(`seeding the ${kind}-auth registry failed: ${e.message}\n${log()}`);
     });

@@ -41,7 +41,7 @@ export const buildFixtures = async (): Promise<string> => {
   return stdout.trim().split("\n").pop() ?? "";
 };
 
-const freePort = (): Promise<number> =>
+export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -53,7 +53,7 @@ const freePort = (): Promise<number> =>
     });
   });
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const configYaml = (storage: string, port: number): string => `version: 0.1
 log:
@@ -69,15 +69,22 @@ http:
   addr: 127.0.0.1:${port}
 `;
 
-/** Waits until GET /v2/ answers 200, or the server dies, or 20 s pass. */
-const waitReady = async (child: ChildProcess, host: string, logFile: string): Promise<void> => {
+/**
+ * Waits until GET /v2/ answers as `ready` says (200 for an open registry, a
+ * challenge for one with auth), or the server dies, or 20 s pass.
+ */
+export const waitReady = async (
+  child: ChildProcess,
+  host: string,
+  logFile: string,
+  ready: (r: Response) => boolean = (r) => r.status === 200,
+): Promise<void> => {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null)
       throw new Error(`docker-registry exited early: ${readFileSync(logFile, "utf8").trim()}`);
     try {
-      const r = await fetch(`http://${host}/v2/`);
-      if (r.status === 200) return;
+      if (ready(await fetch(`http://${host}/v2/`))) return;
     } catch {
       // not listening yet
     }
@@ -86,7 +93,7 @@ const waitReady = async (child: ChildProcess, host: string, logFile: string): Pr
   throw new Error(`docker-registry did not answer on ${host} within 20 s`);
 };
 
-const stopChild = async (child: ChildProcess): Promise<void> => {
+export const stopChild = async (child: ChildProcess): Promise<void> => {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   child.kill("SIGTERM");
