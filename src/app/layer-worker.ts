@@ -16,6 +16,7 @@ export interface LayerTask {
   readonly repository: string;
   readonly credentials: Credentials | undefined;
   readonly authorization: string | undefined;
+  readonly scheme: "https" | "http" | undefined;
   readonly storeRoot: string;
   readonly job: LayerJob;
   readonly unpack: UnpackOptions;
@@ -28,7 +29,7 @@ export type LayerWorkerMessage =
 const port = parentPort!;
 
 const runTask = async (d: LayerTask): Promise<void> => {
-  const client = new RegistryClient(d.endpoint, d.repository, d.credentials, undefined, d.authorization);
+  const client = new RegistryClient(d.endpoint, d.repository, d.credentials, undefined, d.authorization, d.scheme);
   // Progress goes up at most every 100 ms: a message per chunk would cost more than the chunk.
   let pending = 0;
   const timer = setInterval(() => {

@@ -20,6 +20,7 @@ export const pullImage = async (
   const whiteouts = await probeWhiteouts(store.root);
   return pull(checked.right.ref, store, {
     ...(checked.right.platform ? { platform: checked.right.platform } : {}),
+    ...(req.tlsVerify === false ? { tlsVerify: false } : {}),
     unpack: { whiteouts, preserveOwner: fullIdMap() },
     events,
   });

@@ -9,6 +9,7 @@ import type { NookError } from "../lib/errors.js";
 export interface PullRequest {
   readonly image: string;
   readonly platform?: string;
+  readonly tlsVerify?: boolean;
 }
 
 export const checkPullRequest = (

@@ -31,6 +31,8 @@ export interface PullOptions {
   readonly events: PullEvents;
   /** Layers fetched at once (Docker's max-concurrent-downloads is 3; 4 keeps two cores busy when one layer waits on the network). */
   readonly concurrency?: number;
+  /** false: plain HTTP for every endpoint, as podman pull --tls-verify=false. */
+  readonly tlsVerify?: boolean;
 }
 
 export interface Pulled {
@@ -228,7 +230,8 @@ export const pull = async (
   if (E.isLeft(sources)) return sources;
   let lastError: NookError | undefined;
   for (const source of sources.right) {
-    for (const endpoint of source.endpoints) {
+    for (const listed of source.endpoints) {
+      const endpoint = opts.tlsVerify === false ? { ...listed, insecure: true } : listed;
       const creds = credentialsFor(
         endpoint.host === "registry-1.docker.io" ? "docker.io" : endpoint.host,
         process.env,

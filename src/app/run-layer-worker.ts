@@ -82,6 +82,7 @@ export class LayerWorkers {
       repository: client.repository,
       credentials: client.credentialsInUse,
       authorization: client.currentAuthorization,
+      scheme: client.currentScheme,
       storeRoot: store.root,
       job,
       unpack: opts,

@@ -61,8 +61,20 @@ export class RegistryClient {
     private readonly credentials: Credentials | undefined,
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
     authorization?: string,
+    scheme?: "https" | "http",
   ) {
     this.authorization = authorization;
+    this.scheme = scheme;
+  }
+
+  /**
+   * https, or http once an insecure registry turned out to speak plain HTTP
+   * (containers/image's fallback); undefined until the first answer.
+   */
+  private scheme: "https" | "http" | undefined;
+
+  get currentScheme(): "https" | "http" | undefined {
+    return this.scheme;
   }
 
   /** The Authorization header this client has earned, to hand to a client in a worker thread. */
@@ -75,7 +87,7 @@ export class RegistryClient {
   }
 
   private get base(): string {
-    const root = `${this.endpoint.insecure ? "http" : "https"}://${this.endpoint.host}/v2/`;
+    const root = `${this.scheme ?? "https"}://${this.endpoint.host}/v2/`;
     return this.repository === "" ? root.slice(0, -1) : `${root}${this.repository}`;
   }
 
@@ -112,11 +124,19 @@ export class RegistryClient {
       try {
         res = await httpGet(new URL(`${this.base}${path}`), {
           headers: { ...headers, ...(this.authorization ? { Authorization: this.authorization } : {}) },
+          verifyTls: !this.endpoint.insecure,
         });
       } catch (e) {
+        // An insecure registry that answers a TLS hello with plain HTTP: use HTTP from now on.
+        if (this.scheme === undefined && this.endpoint.insecure && speaksPlainHttp(e)) {
+          this.scheme = "http";
+          attempt--;
+          continue;
+        }
         lastError = failureOf(e).message;
         continue;
       }
+      this.scheme ??= "https";
       if (res.status === 401 && !answeredChallenge) {
         answeredChallenge = true;
         const challenge = parseChallenge(headerValue(res.headers["www-authenticate"]));
@@ -294,6 +314,17 @@ export class RegistryClient {
     };
   }
 }
+
+/** What a TLS handshake with a plain-HTTP server fails with. */
+const speaksPlainHttp = (e: unknown): boolean => {
+  const err = e as NodeJS.ErrnoException;
+  return (
+    err.code === "EPROTO" ||
+    err.code === "ERR_SSL_WRONG_VERSION_NUMBER" ||
+    err.code === "ECONNRESET" ||
+    /wrong version number|packet length too long|http request/i.test(err.message ?? "")
+  );
+};
 
 const basic = (c: Credentials): string =>
   `Basic ${Buffer.from(`${c.username}:${c.password}`).toString("base64")}`;

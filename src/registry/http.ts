@@ -19,6 +19,8 @@ export interface HttpResponse {
 export interface HttpRequest {
   readonly method?: "GET" | "HEAD";
   readonly headers?: Record<string, string>;
+  /** false: accept any certificate (a registry marked insecure). */
+  readonly verifyTls?: boolean;
 }
 
 export type HttpFailure = { readonly _tag: "HttpFailure"; readonly message: string; readonly code?: string };
@@ -45,6 +47,7 @@ const trustedCas = (): string[] => {
 // Keep-alive agents: a pull makes dozens of requests to one host.
 const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 16 });
 let httpsAgent: HttpsAgent | undefined;
+let unverifiedAgent: HttpsAgent | undefined;
 
 const MAX_REDIRECTS = 5;
 
@@ -52,9 +55,11 @@ const once = (url: URL, req: HttpRequest): Promise<HttpResponse> =>
   new Promise((resolve, reject) => {
     const isHttps = url.protocol === "https:";
     const send = isHttps ? httpsRequest : httpRequest;
-    const agent = isHttps
-      ? (httpsAgent ??= new HttpsAgent({ keepAlive: true, maxSockets: 16, ca: trustedCas() }))
-      : httpAgent;
+    const agent = !isHttps
+      ? httpAgent
+      : req.verifyTls === false
+        ? (unverifiedAgent ??= new HttpsAgent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false }))
+        : (httpsAgent ??= new HttpsAgent({ keepAlive: true, maxSockets: 16, ca: trustedCas() }));
     const r = send(url, { method: req.method ?? "GET", headers: req.headers, agent }, (res) =>
       resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url }),
     );

@@ -2,8 +2,9 @@
 // CNCF distribution server) on 127.0.0.1 and a free port, its storage in a
 // temporary directory, started and stopped by the test run, seeded by skopeo
 // with the fixture images scripts/fixtures/build.sh made with umoci.
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { get as httpsGet } from "node:https";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -55,7 +56,11 @@ export const freePort = (): Promise<number> =>
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-const configYaml = (storage: string, port: number): string => `version: 0.1
+const configYaml = (
+  storage: string,
+  port: number,
+  tls?: { cert: string; key: string },
+): string => `version: 0.1
 log:
   level: warn
   accesslog:
@@ -67,7 +72,47 @@ storage:
     enabled: true
 http:
   addr: 127.0.0.1:${port}
-`;
+${tls ? `  tls:\n    certificate: ${tls.cert}\n    key: ${tls.key}\n` : ""}`;
+
+/** A self-signed certificate for 127.0.0.1, made with openssl; returns the file names. */
+const selfSigned = (dir: string): { cert: string; key: string } => {
+  const cert = join(dir, "cert.pem");
+  const key = join(dir, "key.pem");
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+      "-days",
+      "2",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+    ],
+    { stdio: "ignore" },
+  );
+  return { cert, key };
+};
+
+/** GET https://host/v2/ without checking the certificate: the status, or throws when not listening. */
+const httpsStatus = (host: string): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const r = httpsGet(`https://${host}/v2/`, { rejectUnauthorized: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    r.once("error", reject);
+  });
 
 /**
  * Waits until GET /v2/ answers as `ready` says (200 for an open registry, a
@@ -93,6 +138,17 @@ export const waitReady = async (
   throw new Error(`docker-registry did not answer on ${host} within 20 s`);
 };
 
+const waitListening = async (child: ChildProcess, host: string, logFile: string): Promise<void> => {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`docker-registry exited early: ${readFileSync(logFile, "utf8").trim()}`);
+    if ((await httpsStatus(host).catch(() => 0)) === 200) return;
+    await sleep(50);
+  }
+  throw new Error(`docker-registry did not answer on https://${host} within 20 s`);
+};
+
 export const stopChild = async (child: ChildProcess): Promise<void> => {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
@@ -102,12 +158,13 @@ export const stopChild = async (child: ChildProcess): Promise<void> => {
   await exited;
 };
 
-/** Starts docker-registry on 127.0.0.1 and a free port; stop() ends it and removes its storage. */
-export const startRegistry = async (): Promise<Registry> => {
+/** Starts docker-registry on 127.0.0.1 and a free port (with TLS: a self-signed certificate); stop() ends it and removes its storage. */
+export const startRegistry = async (opts: { tls?: boolean } = {}): Promise<Registry & { cert?: string }> => {
   const dir = mkdtempSync("/tmp/nook-registry-");
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
-  writeFileSync(join(dir, "config.yml"), configYaml(join(dir, "storage"), port));
+  const tls = opts.tls ? selfSigned(dir) : undefined;
+  writeFileSync(join(dir, "config.yml"), configYaml(join(dir, "storage"), port, tls));
   const logFile = join(dir, "registry.log");
   const log = openSync(logFile, "a");
   const child = spawn("docker-registry", ["serve", join(dir, "config.yml")], {
@@ -122,12 +179,13 @@ export const startRegistry = async (): Promise<Registry> => {
       child.once("spawn", resolve);
       child.once("error", (e) => reject(new Error(`cannot start docker-registry: ${e.message}`)));
     });
-    await waitReady(child, host, logFile);
+    if (tls) await waitListening(child, host, logFile);
+    else await waitReady(child, host, logFile);
   } catch (e) {
     await stop();
     throw e;
   }
-  return { host, stop };
+  return { host, stop, ...(tls ? { cert: tls.cert } : {}) };
 };
 
 /** Pushes every fixture image into the registry with skopeo, as a user's CI would. */

@@ -26,6 +26,11 @@ export class PullCommand extends NookCommand {
     description: "os/arch[/variant] to pick from a multi-arch image",
   });
   format = Option.String("--format", { description: "json: progress as NDJSON events" });
+  // Podman's spelling, --tls-verify=false, which a clipanion Boolean does not take.
+  tlsVerify = Option.String("--tls-verify", {
+    tolerateBoolean: true,
+    description: "--tls-verify=false: plain HTTP, for a registry without TLS (loopback hosts need no flag)",
+  });
   image = Option.String({ name: "IMAGE" });
 
   async run(): Promise<number> {
@@ -35,7 +40,14 @@ export class PullCommand extends NookCommand {
     ]);
     if (this.format !== undefined && this.format !== "json")
       return this.fail(`--format takes json, not ${JSON.stringify(this.format)}`);
-    const request = { image: this.image, platform: this.platform };
+    const tls = this.tlsVerify;
+    if (tls !== undefined && typeof tls !== "boolean" && tls !== "true" && tls !== "false")
+      return this.fail(`--tls-verify takes true or false, not ${JSON.stringify(tls)}`);
+    const request = {
+      image: this.image,
+      platform: this.platform,
+      tlsVerify: !(tls === false || tls === "false"),
+    };
     // Check what can be checked before paying for a user namespace.
     const checked = checkPullRequest(request);
     if (checked._tag === "Left") return this.settle(checked);
