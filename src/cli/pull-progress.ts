@@ -109,14 +109,11 @@ export const terminalEvents = (out: Sink): PullEvents => {
       state.get(shortId(job))!.text = "Already exists";
       draw(true);
     },
-    layerStarted: (job) => {
-      const st = state.get(shortId(job))!;
-      st.start = Date.now();
-      st.text = bar(0, job.size, st.start);
-      draw(false);
-    },
+    // A layer may wait for a free worker after it starts: it says Waiting until its first bytes.
+    layerStarted: () => {},
     layerBytes: (job, n) => {
       const st = state.get(shortId(job))!;
+      if (st.bytes === 0) st.start = Date.now();
       st.bytes += n;
       st.text = bar(st.bytes, st.total, st.start);
       draw(false);
