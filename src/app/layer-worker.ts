@@ -29,7 +29,14 @@ export type LayerWorkerMessage =
 const port = parentPort!;
 
 const runTask = async (d: LayerTask): Promise<void> => {
-  const client = new RegistryClient(d.endpoint, d.repository, d.credentials, undefined, d.authorization, d.scheme);
+  const client = new RegistryClient(
+    d.endpoint,
+    d.repository,
+    d.credentials,
+    undefined,
+    d.authorization,
+    d.scheme,
+  );
   // Progress goes up at most every 100 ms: a message per chunk would cost more than the chunk.
   let pending = 0;
   const timer = setInterval(() => {

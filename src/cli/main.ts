@@ -5,10 +5,14 @@ import { Builtins, Cli, Command, type BaseContext } from "clipanion";
 import { EXIT_USAGE } from "../lib/errors.js";
 import { trace } from "../lib/trace.js";
 import { ImageInspectCommand } from "./commands/image/inspect.js";
+import { ImagePruneCommand } from "./commands/image/prune.js";
 import { ImagesCommand } from "./commands/images.js";
+import { LoadCommand } from "./commands/load.js";
 import { LoginCommand, LogoutCommand } from "./commands/login.js";
 import { PullCommand } from "./commands/pull.js";
 import { RmiCommand } from "./commands/rmi.js";
+import { SaveCommand } from "./commands/save.js";
+import { SystemDfCommand } from "./commands/system/df.js";
 import { TagCommand } from "./commands/tag.js";
 import { UnshareCommand } from "./commands/unshare.js";
 import { usageErrorLine, type SyntaxErrorLike } from "./usage-error.js";
@@ -42,6 +46,10 @@ export const buildCli = (): Cli => {
     ImageInspectCommand,
     TagCommand,
     RmiCommand,
+    LoadCommand,
+    SaveCommand,
+    ImagePruneCommand,
+    SystemDfCommand,
     LoginCommand,
     LogoutCommand,
     UnshareCommand,

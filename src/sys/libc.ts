@@ -18,6 +18,7 @@ interface Libc {
   readonly getxattr: (path: string, name: string, value: Buffer | null, size: number) => number;
   readonly lgetxattr: (path: string, name: string, value: Buffer | null, size: number) => number;
   readonly lsetxattr: (path: string, name: string, value: Buffer, size: number, flags: number) => number;
+  readonly llistxattr: (path: string, list: Buffer | null, size: number) => number;
   readonly mknod: (path: string, mode: number, dev: number) => number;
 }
 
@@ -58,6 +59,9 @@ const loadLibc = async (): Promise<Libc> => {
     lsetxattr: lib.func(
       "int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)",
     ) as Libc["lsetxattr"],
+    llistxattr: lib.func(
+      "long llistxattr(const char *path, _Out_ void *list, size_t size)",
+    ) as Libc["llistxattr"],
     mknod: bindMknod(lib),
   };
 };
@@ -94,6 +98,29 @@ export const lgetxattr = async (path: string, name: string): Promise<E.Either<Sy
 };
 
 const ERANGE = 34;
+
+/** Names of the extended attributes on `path` itself (a symlink is not followed). */
+export const llistxattr = async (path: string): Promise<E.Either<SysError, string[]>> => {
+  const c = await getLibc();
+  // As lgetxattr: the size, then the list; ERANGE means it grew in between.
+  for (;;) {
+    const size = c.llistxattr(path, null, 0);
+    if (size < 0) return E.left({ call: `llistxattr ${path}`, errno: c.koffi.errno() });
+    if (size === 0) return E.right([]);
+    const buf = Buffer.alloc(size);
+    const n = c.llistxattr(path, buf, buf.length);
+    if (n >= 0)
+      return E.right(
+        buf
+          .subarray(0, n)
+          .toString("utf8")
+          .split("\0")
+          .filter((s) => s !== ""),
+      );
+    const errno = c.koffi.errno();
+    if (errno !== ERANGE) return E.left({ call: `llistxattr ${path}`, errno });
+  }
+};
 
 /** Sets the extended attribute `name` on `path` itself (a symlink is not followed). */
 export const lsetxattr = async (
