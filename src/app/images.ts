@@ -140,7 +140,8 @@ const collectLayers = async (store: Store): Promise<Digest[]> => {
   const used = new Set(images.right.flatMap((i) => i.layers.map((l) => l.diffId)));
   const removed: Digest[] = [];
   for (const diffId of await store.listLayers()) {
-    if (used.has(diffId)) continue;
+    // Held: a pull or load is about to list it in an image record.
+    if (used.has(diffId) || store.heldLayers().has(diffId)) continue;
     await store.removeLayer(diffId);
     removed.push(diffId);
   }

@@ -487,9 +487,25 @@ const loadFrom = async (
 ): Promise<E.Either<NookError, LoadedImage[]>> => {
   const plans = await plansOf(files);
   if (E.isLeft(plans)) return plans;
+  // Held from before the presence checks until the image records list them.
+  const release = await store.holdLayers(plans.right.flatMap((p) => p.layers.map((l) => l.diffId)));
+  try {
+    return await loadPlanned(store, files, opts, unpacked, plans.right);
+  } finally {
+    await release();
+  }
+};
+
+const loadPlanned = async (
+  store: Store,
+  files: ArchiveFiles,
+  opts: LoadOptions,
+  unpacked: Map<Digest, Unpacked>,
+  plans: readonly ImagePlan[],
+): Promise<E.Either<NookError, LoadedImage[]>> => {
   /** diff id -> digest of the blob it was unpacked from. */
   const read = new Map<Digest, Digest>();
-  for (const layer of plans.right.flatMap((p) => p.layers)) {
+  for (const layer of plans.flatMap((p) => p.layers)) {
     if (unpacked.has(layer.diffId)) continue;
     if (await store.hasLayer(layer.diffId)) {
       opts.events?.layer(layer.diffId, "exists");
@@ -511,7 +527,7 @@ const loadFrom = async (
     if (!committed.right) await rm(u.dir, { recursive: true, force: true });
   }
   const loaded: LoadedImage[] = [];
-  for (const plan of plans.right) {
+  for (const plan of plans) {
     const r = await storeImage(store, plan, read);
     if (E.isLeft(r)) return r;
     const same = loaded.findIndex((l) => l.id === r.right.id);

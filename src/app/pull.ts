@@ -166,51 +166,57 @@ const pullFrom = async (
     size: l.size,
   }));
   trace("config fetched");
-  opts.events.resolved(refName, jobs);
-  let downloaded = 0;
-  const tasks = jobs.map((job) => async (): Promise<E.Either<NookError, void>> => {
-    if (await store.hasLayer(job.diffId)) {
-      opts.events.layerExists(job);
+  // Held from before the presence checks until the image record lists them.
+  const release = await store.holdLayers(jobs.map((j) => j.diffId));
+  try {
+    opts.events.resolved(refName, jobs);
+    let downloaded = 0;
+    const tasks = jobs.map((job) => async (): Promise<E.Either<NookError, void>> => {
+      if (await store.hasLayer(job.diffId)) {
+        opts.events.layerExists(job);
+        return E.right(undefined);
+      }
+      opts.events.layerStarted(job);
+      trace(`layer ${job.digest.slice(7, 19)} started`);
+      const r = await workers.fetch(client, store, job, opts.unpack, (n) => opts.events.layerBytes(job, n));
+      if (E.isLeft(r)) return r;
+      downloaded++;
+      trace(`layer ${job.digest.slice(7, 19)} stored`);
+      opts.events.layerDone(job);
       return E.right(undefined);
-    }
-    opts.events.layerStarted(job);
-    trace(`layer ${job.digest.slice(7, 19)} started`);
-    const r = await workers.fetch(client, store, job, opts.unpack, (n) => opts.events.layerBytes(job, n));
-    if (E.isLeft(r)) return r;
-    downloaded++;
-    trace(`layer ${job.digest.slice(7, 19)} stored`);
-    opts.events.layerDone(job);
-    return E.right(undefined);
-  });
-  // Largest first: the long layers start at once and the small ones fill the
-  // gaps, instead of one big layer running alone at the end.
-  const bySize = tasks.map((t, i) => ({ t, size: jobs[i]!.size })).sort((a, b) => b.size - a.size);
-  const workers = new LayerWorkers();
-  const all = await bounded(
-    opts.concurrency ?? 4,
-    bySize.map((x) => x.t),
-  ).finally(() => workers.close());
-  if (E.isLeft(all)) return all;
-  const stored = await store.putBlob(fetched.digest, fetched.bytes);
-  if (E.isLeft(stored)) return stored;
-  const record: ImageRecord = {
-    id: manifest.config.digest,
-    manifestDigest: fetched.digest,
-    repoDigests: [`${ref.registry}/${ref.repository}@${fetched.digest}`],
-    layers: jobs.map((j) => ({ diffId: j.diffId, digest: j.digest, size: j.size })),
-    os: config.os,
-    architecture: config.architecture,
-    stored: new Date().toISOString(),
-    ...(config.variant ? { variant: config.variant } : {}),
-    ...(config.created ? { created: config.created } : {}),
-  };
-  const previous = await store.getImage(record.id);
-  if (E.isRight(previous))
-    record.repoDigests.push(...previous.right.repoDigests.filter((d) => !record.repoDigests.includes(d)));
-  await store.putImage(record);
-  trace("image stored");
-  if (ref.tag !== undefined) await store.setTag(refName, record.id);
-  return E.right({ id: record.id, name: refName, manifestDigest: fetched.digest, downloaded });
+    });
+    // Largest first: the long layers start at once and the small ones fill the
+    // gaps, instead of one big layer running alone at the end.
+    const bySize = tasks.map((t, i) => ({ t, size: jobs[i]!.size })).sort((a, b) => b.size - a.size);
+    const workers = new LayerWorkers();
+    const all = await bounded(
+      opts.concurrency ?? 4,
+      bySize.map((x) => x.t),
+    ).finally(() => workers.close());
+    if (E.isLeft(all)) return all;
+    const stored = await store.putBlob(fetched.digest, fetched.bytes);
+    if (E.isLeft(stored)) return stored;
+    const record: ImageRecord = {
+      id: manifest.config.digest,
+      manifestDigest: fetched.digest,
+      repoDigests: [`${ref.registry}/${ref.repository}@${fetched.digest}`],
+      layers: jobs.map((j) => ({ diffId: j.diffId, digest: j.digest, size: j.size })),
+      os: config.os,
+      architecture: config.architecture,
+      stored: new Date().toISOString(),
+      ...(config.variant ? { variant: config.variant } : {}),
+      ...(config.created ? { created: config.created } : {}),
+    };
+    const previous = await store.getImage(record.id);
+    if (E.isRight(previous))
+      record.repoDigests.push(...previous.right.repoDigests.filter((d) => !record.repoDigests.includes(d)));
+    await store.putImage(record);
+    trace("image stored");
+    if (ref.tag !== undefined) await store.setTag(refName, record.id);
+    return E.right({ id: record.id, name: refName, manifestDigest: fetched.digest, downloaded });
+  } finally {
+    await release();
+  }
 };
 
 /** Pulls `ref`, trying each registry that registries.conf gives for it, mirrors first. */

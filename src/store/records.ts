@@ -7,7 +7,7 @@ export const LayerRecord = t.type({
   diffId: Digest,
   /** The compressed blob it came from (the manifest's layer digest). */
   digest: Digest,
-  /** Bytes of the uncompressed tar. */
+  /** Bytes of the regular files the layer holds (what Docker's SIZE adds up). */
   size: t.number,
   /** How OCI whiteouts are stored in diff/ (see rootfs/unpack.ts). */
   whiteouts: t.union([t.literal("overlay"), t.literal("keep")]),

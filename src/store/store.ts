@@ -180,6 +180,40 @@ export class Store {
     await rm(doomed, { recursive: true, force: true });
   }
 
+  /**
+   * Marks layers as in use by this process, from before it looks for them
+   * until its image record lists them (a pull or a load): removal of unused
+   * layers (rmi, prune) leaves them alone meanwhile. The mark is a file under
+   * tmp/ named by pid, so a killed process's marks go with its other temp
+   * files. Returns the release.
+   */
+  async holdLayers(diffIds: readonly Digest[]): Promise<() => Promise<void>> {
+    const file = this.path("tmp", `hold-${process.pid}-${randomBytes(6).toString("hex")}`);
+    await writeFile(file, JSON.stringify(diffIds), { mode: 0o600 });
+    return () => rm(file, { force: true });
+  }
+
+  /** The layers live processes hold (holdLayers). */
+  heldLayers(): Set<string> {
+    const held = new Set<string>();
+    let names: string[] = [];
+    try {
+      names = readdirSync(this.path("tmp")).filter((n) => n.startsWith("hold-"));
+    } catch {
+      return held;
+    }
+    for (const n of names) {
+      if (!isAlive(Number(n.split("-")[1]))) continue;
+      try {
+        for (const d of JSON.parse(readFileSync(this.path("tmp", n), "utf8")) as unknown[])
+          if (typeof d === "string") held.add(d);
+      } catch {
+        // released while we read it
+      }
+    }
+    return held;
+  }
+
   async listLayers(): Promise<Digest[]> {
     const names = await readdir(this.path("layers")).catch(() => [] as string[]);
     return names.filter((n) => /^[0-9a-f]{64}$/.test(n)).map((n) => `sha256:${n}` as Digest);

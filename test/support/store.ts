@@ -4,6 +4,7 @@
 // applied to those dumps, so the tests check nook's layers with code of
 // their own.
 import { copyFileSync, chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { nook, runAs, type RunResult } from "./nook.js";
@@ -30,6 +31,7 @@ const dumpScript = (): string => {
   const dir = mkdtempSync("/tmp/nook-dump-");
   chmodSync(dir, 0o755);
   dumper = join(dir, "dump-tree.py");
+  process.once("exit", () => rmSync(dirname(dumper!), { recursive: true, force: true }));
   copyFileSync(fileURLToPath(new URL("./dump-tree.py", import.meta.url)), dumper);
   chmodSync(dumper, 0o755);
   return dumper;
