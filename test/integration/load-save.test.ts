@@ -19,7 +19,14 @@ import {
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect, inject, it } from "vitest";
 import { describeAs, nookBin, runAs, type RunResult } from "../support/nook.js";
-import { dumpTree, freshStore, stack, type TestStore, type TreeEntry } from "../support/store.js";
+import {
+  dumpTree,
+  expectLayersStack,
+  freshStore,
+  stack,
+  type TestStore,
+  type TreeEntry,
+} from "../support/store.js";
 import { isRoot } from "../support/users.js";
 
 const registry = (): string => inject("registry");
@@ -219,34 +226,6 @@ const expectEmptyStore = async (s: TestStore): Promise<void> => {
     expect(await dumpTree(s, join(s.dataHome, "nook", d)), `${d}/ should be empty`).toEqual([]);
 };
 
-const expectLayersStack = (merged: Map<string, TreeEntry>): void => {
-  const expected = JSON.parse(readFileSync(join(fixtures(), "layers-expected.json"), "utf8")) as {
-    absent: string[];
-    present: Record<string, [string, ...unknown[]]>;
-  };
-  for (const p of expected.absent) expect(merged.has(p), `${p} should be gone`).toBe(false);
-  for (const [p, want] of Object.entries(expected.present)) {
-    const got = merged.get(p);
-    expect(got, `${p} is missing`).toBeDefined();
-    const [kind] = want;
-    if (kind === "file" || kind === "dir") {
-      const [, uid, gid, mode, content] = want as [string, number, number, number, string?];
-      expect({ path: p, type: got!.type, uid: got!.uid, gid: got!.gid, mode: got!.mode }).toEqual({
-        path: p,
-        type: kind,
-        uid,
-        gid,
-        mode,
-      });
-      if (content !== undefined) expect(got!.content).toBe(content);
-    } else if (kind === "symlink") {
-      expect(got).toMatchObject({ type: "symlink", target: want[1] });
-    } else if (kind === "hardlink") {
-      expect(got!.ino).toBe(merged.get(want[1] as string)!.ino);
-    }
-  }
-};
-
 // ---------------------------------------------------------------- tests
 
 describeAs("sub", "nook load, save, image prune, system df, user with subordinate ranges", (user) => {
@@ -295,7 +274,7 @@ describeAs("sub", "nook load, save, image prune, system df, user with subordinat
     expect(info.Config).toMatchObject({ User: "1000:1000", WorkingDir: "/data" });
     expect(info.RootFS.Layers).toHaveLength(5);
     expect(info.RootFS.Layers[0]).toBe((await inspect(s, "busybox")).RootFS.Layers[0]);
-    expectLayersStack(stack(await layerDumps(s, "localhost/layers")));
+    expectLayersStack(fixtures(), stack(await layerDumps(s, "localhost/layers")));
   });
 
   it("loads an OCI archive without a name untagged, printing its id", async () => {
@@ -426,7 +405,7 @@ describeAs("sub", "nook load, save, image prune, system df, user with subordinat
     expect(await layerDumps(t, image)).toEqual(trees);
     const loaded = (await inspect(t, image)).RootFS.Layers;
     expect(await Promise.all(loaded.map((l) => mtimes(t, l)))).toEqual(times);
-    expectLayersStack(stack(await layerDumps(t, image)));
+    expectLayersStack(fixtures(), stack(await layerDumps(t, image)));
     // Packing is deterministic: the loaded image saves to the same bytes.
     const again = join(t.dataHome, "again.tar");
     ok(await t.nook(["save", "-o", again, image]));

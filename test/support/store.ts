@@ -3,10 +3,11 @@
 // as seen from inside the user's namespace, and the overlay stacking rules
 // applied to those dumps, so the tests check nook's layers with code of
 // their own.
-import { copyFileSync, chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
 import { nook, runAs, type RunResult } from "./nook.js";
 import type { TestUser } from "./users.js";
 
@@ -108,4 +109,34 @@ export const stack = (layers: readonly TreeEntry[][]): Map<string, TreeEntry> =>
     }
   }
   return merged;
+};
+
+/** The stacked tree of the fixture image "layers" is what scripts/fixtures/layers.py says it is. */
+export const expectLayersStack = (fixtures: string, merged: Map<string, TreeEntry>): void => {
+  const expected = JSON.parse(readFileSync(join(fixtures, "layers-expected.json"), "utf8")) as {
+    absent: string[];
+    present: Record<string, [string, ...unknown[]]>;
+  };
+  for (const p of expected.absent) expect(merged.has(p), `${p} should be gone`).toBe(false);
+  for (const [p, want] of Object.entries(expected.present)) {
+    const got = merged.get(p);
+    expect(got, `${p} is missing`).toBeDefined();
+    const [kind] = want;
+    if (kind === "file" || kind === "dir") {
+      const [, uid, gid, mode, content] = want as [string, number, number, number, string?];
+      expect({ path: p, type: got!.type, uid: got!.uid, gid: got!.gid, mode: got!.mode }).toEqual({
+        path: p,
+        type: kind,
+        uid,
+        gid,
+        mode,
+      });
+      if (content !== undefined) expect(got!.content).toBe(content);
+    } else if (kind === "symlink") {
+      expect(got).toMatchObject({ type: "symlink", target: want[1] });
+    } else if (kind === "hardlink") {
+      expect(got!.ino).toBe(merged.get(want[1] as string)!.ino);
+      expect(got!.nlink).toBeGreaterThanOrEqual(2);
+    }
+  }
 };
