@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "ops.h"
 #include "sync.h"
+#include "container.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,39 +48,67 @@ add_op (struct nh_config *cfg, enum nh_op_kind kind, struct nh_error *err)
   return cfg->n_ops++;
 }
 
+/* The options that take a fixed number of words after them. */
+static const struct
+{
+  const char *name;
+  enum nh_op_kind kind;
+  int n_args;
+} OPTIONS[] = {
+  { "--userns", NH_OP_USERNS, 0 },
+  { "--setgroups-clear", NH_OP_SETGROUPS_CLEAR, 0 },
+  { "--die-with-parent", NH_OP_DIE_WITH_PARENT, 0 },
+  { "--setid", NH_OP_SETID, 1 },
+  { "--chdir", NH_OP_CHDIR, 1 },
+  { "--unshare", NH_OP_UNSHARE, 1 },
+  { "--rm-after", NH_OP_RM_AFTER, 1 },
+  { "--mount-private", NH_OP_MOUNT_PRIVATE, 0 },
+  { "--overlay", NH_OP_OVERLAY, 5 },
+  { "--bind", NH_OP_BIND, 2 },
+  { "--ro-bind", NH_OP_RO_BIND, 2 },
+  { "--remount-ro", NH_OP_REMOUNT_RO, 1 },
+  { "--tmpfs", NH_OP_TMPFS, 2 },
+  { "--proc", NH_OP_PROC, 1 },
+  { "--dev", NH_OP_DEV, 1 },
+  { "--sys", NH_OP_SYS, 1 },
+  { "--pivot", NH_OP_PIVOT, 1 },
+  { "--mask", NH_OP_MASK, 1 },
+  { "--readonly", NH_OP_READONLY, 1 },
+  { "--hostname", NH_OP_HOSTNAME, 1 },
+  { "--no-new-privs", NH_OP_NO_NEW_PRIVS, 0 },
+  { "--groups", NH_OP_GROUPS, 1 },
+};
+
 /* Parses one option at argv[i]; returns how many words it used, or -1. */
 static int
 parse_one (char **argv, int i, int argc, struct nh_config *cfg, struct nh_error *err)
 {
   const char *opt = argv[i];
-  const char *val = i + 1 < argc ? argv[i + 1] : NULL;
   unsigned long fd;
   int k;
 
-  if (strcmp (opt, "--userns") == 0)
-    return add_op (cfg, NH_OP_USERNS, err) < 0 ? -1 : 1;
-  if (strcmp (opt, "--setgroups-clear") == 0)
-    return add_op (cfg, NH_OP_SETGROUPS_CLEAR, err) < 0 ? -1 : 1;
-  if (strcmp (opt, "--die-with-parent") == 0)
-    return add_op (cfg, NH_OP_DIE_WITH_PARENT, err) < 0 ? -1 : 1;
-  if (val == NULL)
-    return nh_fail (err, 0, "parse arguments: unknown option or missing value: %s", opt);
   if (strcmp (opt, "--sync-fd") == 0)
     {
+      const char *val = i + 1 < argc ? argv[i + 1] : "";
       if (parse_ulong (val, &fd) != (int) strlen (val) || fd > 1024)
         return nh_fail (err, 0, "parse arguments: --sync-fd wants a file descriptor, got %s", val);
       cfg->sync_fd = (int) fd;
       return 2;
     }
-  if (strcmp (opt, "--setid") == 0 || strcmp (opt, "--chdir") == 0)
+  for (size_t o = 0; o < sizeof OPTIONS / sizeof OPTIONS[0]; o++)
     {
-      int is_setid = opt[2] == 's';
-      if ((k = add_op (cfg, is_setid ? NH_OP_SETID : NH_OP_CHDIR, err)) < 0)
+      if (strcmp (opt, OPTIONS[o].name) != 0)
+        continue;
+      if (i + OPTIONS[o].n_args >= argc)
+        return nh_fail (err, 0, "parse arguments: %s wants %d value(s)", opt, OPTIONS[o].n_args);
+      if ((k = add_op (cfg, OPTIONS[o].kind, err)) < 0)
         return -1;
-      cfg->ops[k].path = val;
-      if (is_setid && parse_ids (val, &cfg->ops[k]) < 0)
-        return nh_fail (err, 0, "parse arguments: --setid wants UID:GID, got %s", val);
-      return 2;
+      for (int a = 0; a < OPTIONS[o].n_args; a++)
+        cfg->ops[k].args[a] = argv[i + 1 + a];
+      cfg->ops[k].path = cfg->ops[k].args[0];
+      if (OPTIONS[o].kind == NH_OP_SETID && parse_ids (argv[i + 1], &cfg->ops[k]) < 0)
+        return nh_fail (err, 0, "parse arguments: --setid wants UID:GID, got %s", argv[i + 1]);
+      return 1 + OPTIONS[o].n_args;
     }
   return nh_fail (err, 0, "parse arguments: unknown option: %s", opt);
 }
@@ -164,8 +193,9 @@ run_op (struct nh_config *cfg, const struct nh_op *op, struct nh_error *err)
       return op_setid (op, err);
     case NH_OP_CHDIR:
       return chdir (op->path) < 0 ? nh_fail (err, errno, "chdir %s", op->path) : 0;
+    default:
+      return nh_container_op (cfg, op, err);
     }
-  return nh_fail (err, EINVAL, "unknown op %d", (int) op->kind);
 }
 
 int

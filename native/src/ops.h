@@ -14,12 +14,34 @@ enum nh_op_kind
   NH_OP_DIE_WITH_PARENT, /* --die-with-parent: SIGKILL when nook dies */
   NH_OP_SETID,          /* --setid UID:GID: setresgid then setresuid */
   NH_OP_CHDIR,          /* --chdir DIR */
+  /* Container setup (container.c), in the order nook gives them: */
+  NH_OP_UNSHARE,        /* --unshare mount,pid,ipc,uts,net: new namespaces; with pid, fork: the
+                           child goes on as pid 1, this process waits and passes its status on */
+  NH_OP_RM_AFTER,       /* --rm-after DIR: the waiting parent removes DIR when the child is gone */
+  NH_OP_MOUNT_PRIVATE,  /* --mount-private: no mount events leak back to the host */
+  NH_OP_OVERLAY,        /* --overlay DIR LOWERS UPPER WORK TARGET: overlayfs, LOWERS relative to DIR */
+  NH_OP_BIND,           /* --bind SRC DST */
+  NH_OP_RO_BIND,        /* --ro-bind SRC DST */
+  NH_OP_REMOUNT_RO,     /* --remount-ro DST: make a mount read-only (keeping its locked flags) */
+  NH_OP_TMPFS,          /* --tmpfs DST OPTIONS */
+  NH_OP_PROC,           /* --proc DST */
+  NH_OP_DEV,            /* --dev DST: a tmpfs with the host's safe devices, pts, shm, mqueue */
+  NH_OP_SYS,            /* --sys DST: sysfs read-only, or the host's, bound read-only */
+  NH_OP_PIVOT,          /* --pivot NEWROOT */
+  NH_OP_MASK,           /* --mask PATH: /dev/null over a file, an empty read-only tmpfs over a dir */
+  NH_OP_READONLY,       /* --readonly PATH: bound read-only onto itself, when it exists */
+  NH_OP_HOSTNAME,       /* --hostname NAME */
+  NH_OP_NO_NEW_PRIVS,   /* --no-new-privs */
+  NH_OP_GROUPS,         /* --groups G1,G2,... (empty: none) */
 };
+
+#define NH_OP_MAX_ARGS 5
 
 struct nh_op
 {
   enum nh_op_kind kind;
-  const char *path;
+  const char *path;                    /* the first argument */
+  const char *args[NH_OP_MAX_ARGS];    /* all of them */
   unsigned long uid, gid;
 };
 

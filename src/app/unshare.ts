@@ -12,7 +12,7 @@ const FORWARDED: NodeJS.Signals[] = ["SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", 
 export const exitCodeOf = (s: ExitStatus): number =>
   s.code ?? 128 + (s.signal ? (constants.signals[s.signal] ?? 0) : 0);
 
-const waitForwarding = async (running: RunningHelper): Promise<number> => {
+export const waitForwarding = async (running: RunningHelper): Promise<number> => {
   const forward = (sig: NodeJS.Signals) => () => running.child.kill(sig);
   const handlers = FORWARDED.map((sig) => [sig, forward(sig)] as const);
   const ignore = () => {};

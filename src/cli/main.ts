@@ -11,6 +11,7 @@ import { LoadCommand } from "./commands/load.js";
 import { LoginCommand, LogoutCommand } from "./commands/login.js";
 import { PullCommand } from "./commands/pull.js";
 import { RmiCommand } from "./commands/rmi.js";
+import { RunCommand } from "./commands/run.js";
 import { SaveCommand } from "./commands/save.js";
 import { SystemDfCommand } from "./commands/system/df.js";
 import { TagCommand } from "./commands/tag.js";
@@ -41,6 +42,7 @@ export const buildCli = (): Cli => {
   cli.register(Builtins.VersionCommand);
   cli.register(DefaultCommand);
   for (const c of [
+    RunCommand,
     PullCommand,
     ImagesCommand,
     ImageInspectCommand,

@@ -17,6 +17,26 @@ export type HelperOp =
   | { readonly op: "userns" }
   | { readonly op: "setgroups-clear" }
   | { readonly op: "die-with-parent" }
+  | { readonly op: "unshare"; readonly namespaces: readonly ("mount" | "pid" | "ipc" | "uts" | "net")[] }
+  | { readonly op: "rm-after"; readonly path: string }
+  | { readonly op: "mount-private" }
+  | {
+      readonly op: "overlay";
+      readonly dir: string;
+      readonly lowers: readonly string[];
+      readonly upper: string;
+      readonly work: string;
+      readonly target: string;
+    }
+  | { readonly op: "bind" | "ro-bind"; readonly src: string; readonly dst: string }
+  | {
+      readonly op: "remount-ro" | "proc" | "dev" | "sys" | "pivot" | "mask" | "readonly";
+      readonly path: string;
+    }
+  | { readonly op: "tmpfs"; readonly path: string; readonly options: string }
+  | { readonly op: "hostname"; readonly name: string }
+  | { readonly op: "no-new-privs" }
+  | { readonly op: "groups"; readonly gids: readonly number[] }
   | { readonly op: "setid"; readonly uid: number; readonly gid: number }
   | { readonly op: "chdir"; readonly path: string };
 
@@ -34,6 +54,33 @@ export const helperArgs = (ops: readonly HelperOp[], argv: readonly string[]): s
         return ["--setgroups-clear"];
       case "die-with-parent":
         return ["--die-with-parent"];
+      case "unshare":
+        return ["--unshare", o.namespaces.join(",")];
+      case "rm-after":
+        return ["--rm-after", o.path];
+      case "mount-private":
+        return ["--mount-private"];
+      case "overlay":
+        return ["--overlay", o.dir, o.lowers.join(":"), o.upper, o.work, o.target];
+      case "bind":
+      case "ro-bind":
+        return [`--${o.op}`, o.src, o.dst];
+      case "remount-ro":
+      case "proc":
+      case "dev":
+      case "sys":
+      case "pivot":
+      case "mask":
+      case "readonly":
+        return [`--${o.op}`, o.path];
+      case "tmpfs":
+        return ["--tmpfs", o.path, o.options];
+      case "hostname":
+        return ["--hostname", o.name];
+      case "no-new-privs":
+        return ["--no-new-privs"];
+      case "groups":
+        return ["--groups", o.gids.join(",")];
       case "setid":
         return ["--setid", `${o.uid}:${o.gid}`];
       case "chdir":
@@ -86,6 +133,7 @@ export const startHelper =
     ops: readonly HelperOp[],
     argv: readonly string[],
     onMap: (pid: number) => TE.TaskEither<M, void>,
+    spawnOpts: { readonly env?: NodeJS.ProcessEnv; readonly stdin?: "inherit" | "ignore" } = {},
   ): TE.TaskEither<HelperError | M, RunningHelper> =>
   () =>
     new Promise((resolve) => {
@@ -98,7 +146,10 @@ export const startHelper =
             hint: "build it with npm run build (needs gcc)",
           }),
         );
-      const child = spawn(path, helperArgs(ops, argv), { stdio: ["inherit", "inherit", "inherit", "pipe"] });
+      const child = spawn(path, helperArgs(ops, argv), {
+        stdio: [spawnOpts.stdin ?? "inherit", "inherit", "inherit", "pipe"],
+        ...(spawnOpts.env ? { env: spawnOpts.env } : {}),
+      });
       const exited = new Promise<ExitStatus>((res) =>
         child.once("exit", (code, signal) => res({ code, signal })),
       );

@@ -64,13 +64,18 @@ const withUsernsHint = (e: UsernsError): UsernsError => {
   return e;
 };
 
-/** Runs argv as root of a new user namespace mapped by `plan`. */
+/**
+ * Runs argv as root of a new user namespace mapped by `plan`, after the
+ * `more` ops (a container's setup) when given.
+ */
 export const unshareExec = (
   plan: IdMapPlan,
   argv: readonly string[],
+  more: readonly HelperOp[] = [],
+  spawnOpts: Parameters<typeof startHelper>[3] = {},
 ): TE.TaskEither<UsernsError, RunningHelper> =>
   pipe(
-    startHelper<IdMapError>(usernsOps(plan), argv, (pid) => applyIdMap(pid, plan)),
+    startHelper<IdMapError>([...usernsOps(plan), ...more], argv, (pid) => applyIdMap(pid, plan), spawnOpts),
     TE.mapLeft(withUsernsHint),
   );
 

@@ -1,0 +1,376 @@
+/* Container setup ops (DESIGN.md section 1, steps 3 to 5): namespaces, the
+ * root filesystem, /proc, /dev, /sys, pivot_root, masks, hostname and
+ * no_new_privs. nook decides which and in what order; each function here does
+ * one step and names it when it fails. Everything runs as root of the user
+ * namespace, so what the kernel allows is what a rootless container gets. */
+#define _GNU_SOURCE
+#include "container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static pid_t child_pid = -1;
+static const char *rm_after_dir = NULL;
+
+/* Signals to the waiting parent go on to the container's pid 1. */
+static void
+forward_signal (int sig)
+{
+  if (child_pid > 0)
+    kill (child_pid, sig);
+}
+
+static int
+remove_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+  (void) st;
+  (void) flag;
+  (void) ftw;
+  return remove (path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* The parent after the fork: waits for pid 1 of the new pid namespace and
+ * leaves with its status (dying of the same signal), removing the
+ * container's directory first when asked (its files may belong to
+ * subordinate ids, which only we, root of the namespace, can remove). */
+static void
+wait_and_exit (int sync_fd)
+{
+  static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+  int status = 0;
+
+  if (sync_fd >= 0)
+    close (sync_fd);
+  for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+    signal (forwarded[i], forward_signal);
+  while (waitpid (child_pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (rm_after_dir)
+    nftw (rm_after_dir, remove_entry, 32, FTW_DEPTH | FTW_PHYS);
+  if (WIFSIGNALED (status))
+    {
+      signal (WTERMSIG (status), SIG_DFL);
+      kill (getpid (), WTERMSIG (status));
+    }
+  _exit (WIFEXITED (status) ? WEXITSTATUS (status) : 125);
+}
+
+/* A new network namespace has its loopback down; containers expect it up
+ * (Docker's --network none has lo). */
+static int
+loopback_up (struct nh_error *err)
+{
+  struct ifreq ifr = { 0 };
+  int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+  if (fd < 0)
+    return nh_fail (err, errno, "socket for lo");
+  strcpy (ifr.ifr_name, "lo");
+  if (ioctl (fd, SIOCGIFFLAGS, &ifr) < 0 || (ifr.ifr_flags |= IFF_UP, ioctl (fd, SIOCSIFFLAGS, &ifr)) < 0)
+    {
+      int e = errno;
+      close (fd);
+      return nh_fail (err, e, "bring lo up");
+    }
+  close (fd);
+  return 0;
+}
+
+static int
+op_unshare (struct nh_config *cfg, const char *spec, struct nh_error *err)
+{
+  int flags = 0;
+
+  if (strstr (spec, "mount"))
+    flags |= CLONE_NEWNS;
+  if (strstr (spec, "pid"))
+    flags |= CLONE_NEWPID;
+  if (strstr (spec, "ipc"))
+    flags |= CLONE_NEWIPC;
+  if (strstr (spec, "uts"))
+    flags |= CLONE_NEWUTS;
+  if (strstr (spec, "net"))
+    flags |= CLONE_NEWNET;
+  if (unshare (flags) < 0)
+    return nh_fail (err, errno, "unshare %s", spec);
+  if ((flags & CLONE_NEWNET) && loopback_up (err) < 0)
+    return -1;
+  if (!(flags & CLONE_NEWPID))
+    return 0;
+  /* Only a child enters the new pid namespace, as its pid 1. */
+  child_pid = fork ();
+  if (child_pid < 0)
+    return nh_fail (err, errno, "fork into the pid namespace");
+  if (child_pid > 0)
+    wait_and_exit (cfg->sync_fd);
+  /* pid 1 dies with the waiting parent, so nook's kill -9 reaches it. */
+  if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0)
+    return nh_fail (err, errno, "prctl PR_SET_PDEATHSIG");
+  return 0;
+}
+
+static int
+op_overlay (const struct nh_op *op, struct nh_error *err)
+{
+  char data[8192];
+  int n;
+
+  /* Lower dirs relative to the layer store: the mount data is one page at
+   * most, and full paths would cut the number of layers by half. */
+  n = snprintf (data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s,userxattr", op->args[1], op->args[2],
+                op->args[3]);
+  if (n < 0 || (size_t) n >= sizeof data)
+    return nh_fail (err, E2BIG, "mount overlay on %s: too many layers", op->args[4]);
+  if (chdir (op->args[0]) < 0)
+    return nh_fail (err, errno, "chdir %s", op->args[0]);
+  if (mount ("overlay", op->args[4], "overlay", 0, data) < 0)
+    return nh_fail (err, errno, "mount overlay on %s", op->args[4]);
+  return chdir ("/") < 0 ? nh_fail (err, errno, "chdir /") : 0;
+}
+
+/* The flags a user namespace cannot clear on a mount it did not make
+ * (mount_namespaces(7), "locked"): a read-only remount must repeat them. */
+static unsigned long
+locked_flags (const char *path)
+{
+  struct statvfs sv;
+  unsigned long f = 0;
+
+  if (statvfs (path, &sv) < 0)
+    return 0;
+  if (sv.f_flag & ST_NOSUID)
+    f |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV)
+    f |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC)
+    f |= MS_NOEXEC;
+  if (sv.f_flag & ST_NOATIME)
+    f |= MS_NOATIME;
+  if (sv.f_flag & ST_NODIRATIME)
+    f |= MS_NODIRATIME;
+  if (sv.f_flag & ST_RELATIME)
+    f |= MS_RELATIME;
+  return f;
+}
+
+static int
+remount_ro (const char *dst, struct nh_error *err)
+{
+  if (mount (NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags (dst), NULL) < 0)
+    return nh_fail (err, errno, "remount %s read-only", dst);
+  return 0;
+}
+
+static int make_target (const char *path, int dir, struct nh_error *err);
+
+/* The target is made when missing, a directory or a file like the source. */
+static int
+op_bind (const char *src, const char *dst, int ro, struct nh_error *err)
+{
+  struct stat st;
+
+  if (stat (src, &st) < 0)
+    return nh_fail (err, errno, "bind %s: stat", src);
+  if (access (dst, F_OK) < 0 && make_target (dst, S_ISDIR (st.st_mode), err) < 0)
+    return -1;
+  if (mount (src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return nh_fail (err, errno, "bind %s on %s", src, dst);
+  return ro ? remount_ro (dst, err) : 0;
+}
+
+/* Makes the file or directory a mount point can need. */
+static int
+make_target (const char *path, int dir, struct nh_error *err)
+{
+  int fd;
+
+  if (dir)
+    return mkdir (path, 0755) < 0 && errno != EEXIST ? nh_fail (err, errno, "mkdir %s", path) : 0;
+  fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0)
+    return nh_fail (err, errno, "create %s", path);
+  close (fd);
+  return 0;
+}
+
+static int
+mount_in_dev (const char *dev, const char *name, const char *type, unsigned long flags, const char *data,
+              struct nh_error *err)
+{
+  char path[4096];
+
+  snprintf (path, sizeof path, "%s/%s", dev, name);
+  if (make_target (path, 1, err) < 0)
+    return -1;
+  if (mount (type, path, type, flags, data) < 0)
+    return nh_fail (err, errno, "mount %s on %s", type, path);
+  return 0;
+}
+
+/* /dev: a tmpfs holding binds of the host's harmless devices (mknod of real
+ * devices is not allowed rootless), a new devpts instance, /dev/shm and
+ * /dev/mqueue, and the usual links. */
+static int
+op_dev (const char *dev, struct nh_error *err)
+{
+  static const char *nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+  static const char *links[][2] = {
+    { "/proc/self/fd", "fd" }, { "/proc/self/fd/0", "stdin" }, { "/proc/self/fd/1", "stdout" },
+    { "/proc/self/fd/2", "stderr" }, { "pts/ptmx", "ptmx" }, { "/proc/kcore", "core" },
+  };
+  char path[4096], host[64];
+
+  if (mount ("tmpfs", dev, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k") < 0)
+    return nh_fail (err, errno, "mount tmpfs on %s", dev);
+  for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++)
+    {
+      snprintf (path, sizeof path, "%s/%s", dev, nodes[i]);
+      snprintf (host, sizeof host, "/dev/%s", nodes[i]);
+      if (make_target (path, 0, err) < 0 || op_bind (host, path, 0, err) < 0)
+        return -1;
+    }
+  if (mount_in_dev (dev, "pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620", err) < 0
+      || mount_in_dev (dev, "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k", err) < 0
+      || mount_in_dev (dev, "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
+    return -1;
+  for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+    {
+      snprintf (path, sizeof path, "%s/%s", dev, links[i][1]);
+      if (symlink (links[i][0], path) < 0 && errno != EEXIST)
+        return nh_fail (err, errno, "symlink %s", path);
+    }
+  return 0;
+}
+
+/* sysfs can be mounted only with a network namespace of our own; otherwise
+ * the host's /sys, bound read-only (what Podman does for --network host). */
+static int
+op_sys (const char *dst, struct nh_error *err)
+{
+  if (mount ("sysfs", dst, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0)
+    return 0;
+  if (mount ("/sys", dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return nh_fail (err, errno, "bind /sys on %s", dst);
+  return remount_ro (dst, err);
+}
+
+/* pivot_root(".", ".") then detaching the old root: no temporary directory
+ * in the container's filesystem (the trick runc and crun use). */
+static int
+op_pivot (const char *root, struct nh_error *err)
+{
+  if (chdir (root) < 0)
+    return nh_fail (err, errno, "chdir %s", root);
+  if (syscall (SYS_pivot_root, ".", ".") < 0)
+    return nh_fail (err, errno, "pivot_root %s", root);
+  if (umount2 (".", MNT_DETACH) < 0)
+    return nh_fail (err, errno, "detach the old root");
+  return chdir ("/") < 0 ? nh_fail (err, errno, "chdir /") : 0;
+}
+
+/* A masked path reads as empty: /dev/null over a file, an empty read-only
+ * tmpfs over a directory; a path that does not exist needs no mask. */
+static int
+op_mask (const char *path, struct nh_error *err)
+{
+  struct stat st;
+
+  if (lstat (path, &st) < 0)
+    return errno == ENOENT ? 0 : nh_fail (err, errno, "mask %s", path);
+  if (S_ISDIR (st.st_mode))
+    return mount ("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0
+               ? nh_fail (err, errno, "mask %s", path)
+               : 0;
+  return mount ("/dev/null", path, NULL, MS_BIND, NULL) < 0 ? nh_fail (err, errno, "mask %s", path) : 0;
+}
+
+static int
+op_groups (const char *list, struct nh_error *err)
+{
+  gid_t groups[64];
+  size_t n = 0;
+  const char *p = list;
+
+  while (*p && n < sizeof groups / sizeof groups[0])
+    {
+      char *end;
+      groups[n++] = (gid_t) strtoul (p, &end, 10);
+      p = *end == ',' ? end + 1 : end;
+      if (end == p && *p)
+        return nh_fail (err, EINVAL, "setgroups: bad list %s", list);
+    }
+  return setgroups (n, groups) < 0 ? nh_fail (err, errno, "setgroups %s", list) : 0;
+}
+
+int
+nh_container_op (struct nh_config *cfg, const struct nh_op *op, struct nh_error *err)
+{
+  const char *a = op->args[0], *b = op->args[1];
+
+  switch (op->kind)
+    {
+    case NH_OP_UNSHARE:
+      return op_unshare (cfg, a, err);
+    case NH_OP_RM_AFTER:
+      rm_after_dir = a;
+      return 0;
+    case NH_OP_MOUNT_PRIVATE:
+      return mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ? nh_fail (err, errno, "make / private") : 0;
+    case NH_OP_OVERLAY:
+      return op_overlay (op, err);
+    case NH_OP_BIND:
+      return op_bind (a, b, 0, err);
+    case NH_OP_RO_BIND:
+      return op_bind (a, b, 1, err);
+    case NH_OP_REMOUNT_RO:
+      return remount_ro (a, err);
+    case NH_OP_TMPFS:
+      if (make_target (a, 1, err) < 0)
+        return -1;
+      return mount ("tmpfs", a, "tmpfs", MS_NOSUID | MS_NODEV, b) < 0 ? nh_fail (err, errno, "mount tmpfs on %s", a)
+                                                                       : 0;
+    case NH_OP_PROC:
+      if (make_target (a, 1, err) < 0)
+        return -1;
+      return mount ("proc", a, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0
+                 ? nh_fail (err, errno, "mount proc on %s", a)
+                 : 0;
+    case NH_OP_DEV:
+      return make_target (a, 1, err) < 0 ? -1 : op_dev (a, err);
+    case NH_OP_SYS:
+      return make_target (a, 1, err) < 0 ? -1 : op_sys (a, err);
+    case NH_OP_PIVOT:
+      return op_pivot (a, err);
+    case NH_OP_MASK:
+      return op_mask (a, err);
+    case NH_OP_READONLY:
+      if (access (a, F_OK) < 0)
+        return errno == ENOENT ? 0 : nh_fail (err, errno, "read-only %s", a);
+      return op_bind (a, a, 1, err);
+    case NH_OP_HOSTNAME:
+      return sethostname (a, strlen (a)) < 0 ? nh_fail (err, errno, "sethostname %s", a) : 0;
+    case NH_OP_NO_NEW_PRIVS:
+      return prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? nh_fail (err, errno, "prctl PR_SET_NO_NEW_PRIVS") : 0;
+    case NH_OP_GROUPS:
+      return op_groups (a, err);
+    default:
+      return nh_fail (err, EINVAL, "unknown op %d", (int) op->kind);
+    }
+}

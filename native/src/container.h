@@ -1,0 +1,12 @@
+/* Container setup ops: namespaces, mounts, pivot_root and process
+ * attributes, one function per op (container.c). */
+#ifndef NH_CONTAINER_H
+#define NH_CONTAINER_H
+
+#include "error.h"
+#include "ops.h"
+
+/* Carries out one of the container ops of ops.h (NH_OP_UNSHARE and after). */
+int nh_container_op (struct nh_config *cfg, const struct nh_op *op, struct nh_error *err);
+
+#endif

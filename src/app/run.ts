@@ -1,0 +1,282 @@
+// nook run: an image's config and the command line become a container spec,
+// the spec becomes nook-helper ops (runtime/container-ops.ts), and the helper
+// runs the container in the foreground; its exit status is nook's.
+import { randomBytes } from "node:crypto";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import * as E from "fp-ts/lib/Either.js";
+import type { ImageConfig } from "../image/config.js";
+import { digestHex } from "../image/digest.js";
+import type { NookError } from "../lib/errors.js";
+import { containerOps, type BindMount } from "../runtime/container-ops.js";
+import { currentIdMapPlan, unshareExec } from "../runtime/userns.js";
+import type { Store } from "../store/store.js";
+import { findImage, openStore, readConfig, type ImageView } from "./images.js";
+import { waitForwarding } from "./unshare.js";
+
+export interface RunRequest {
+  readonly image: string;
+  readonly command: readonly string[];
+  readonly entrypoint?: string;
+  readonly env: readonly string[];
+  readonly envFiles: readonly string[];
+  readonly workdir?: string;
+  readonly user?: string;
+  readonly hostname?: string;
+  readonly volumes: readonly string[];
+  readonly tmpfs: readonly string[];
+  readonly readOnly: boolean;
+  readonly network: "none" | "host";
+  readonly rm: boolean;
+  readonly interactive: boolean;
+  readonly pull: "missing" | "always" | "never";
+  readonly platform?: string;
+}
+
+const fail = (message: string, hint?: string): E.Either<NookError, never> =>
+  E.left({ _tag: "RunFailed", message, ...(hint ? { hint } : {}) });
+
+/** Pulls with a nook of its own (the pull runs in the user namespace); its progress goes to stderr, as docker run's. */
+const pullFirst = (req: RunRequest): E.Either<NookError, void> => {
+  const args = ["pull", "-q", ...(req.platform ? ["--platform", req.platform] : []), req.image];
+  const r = spawnSync(process.execPath, [process.argv[1] ?? "nook", ...args], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  return r.status === 0
+    ? E.right(undefined)
+    : E.left({ _tag: "PullFailed", message: `pulling ${req.image} failed`, exitCode: 125 });
+};
+
+const imageFor = async (store: Store, req: RunRequest): Promise<E.Either<NookError, ImageView>> => {
+  if (req.pull === "always") {
+    const pulled = pullFirst(req);
+    if (E.isLeft(pulled)) return pulled;
+  }
+  const found = await findImage(store, req.image);
+  if (E.isRight(found) || req.pull !== "missing" || found.left._tag !== "ImageUnknown") return found;
+  const pulled = pullFirst(req);
+  if (E.isLeft(pulled)) return pulled;
+  return findImage(store, req.image);
+};
+
+/** Entrypoint and command, as Docker combines them. */
+export const commandLine = (
+  config: ImageConfig["config"] | undefined,
+  req: Pick<RunRequest, "command" | "entrypoint">,
+): string[] => {
+  const entrypoint =
+    req.entrypoint !== undefined
+      ? req.entrypoint === ""
+        ? []
+        : [req.entrypoint]
+      : [...(config?.Entrypoint ?? [])];
+  // A new entrypoint drops the image's Cmd, as in Docker.
+  const cmd =
+    req.command.length > 0 ? [...req.command] : req.entrypoint !== undefined ? [] : [...(config?.Cmd ?? [])];
+  return [...entrypoint, ...cmd];
+};
+
+const parseEnvLine = (line: string, host: NodeJS.ProcessEnv): string | undefined => {
+  if (line.includes("=")) return line;
+  const v = host[line];
+  return v === undefined ? undefined : `${line}=${v}`;
+};
+
+/** Image Env, then --env-file lines, then -e: later settings of a name win. */
+export const environment = (
+  image: readonly string[],
+  files: readonly string[],
+  flags: readonly string[],
+  host: NodeJS.ProcessEnv,
+): string[] => {
+  const out = new Map<string, string>([
+    ["PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+  ]);
+  for (const e of [...image, ...files, ...flags]) {
+    const line = parseEnvLine(e, host);
+    if (line === undefined) continue;
+    const eq = line.indexOf("=");
+    out.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  return [...out].map(([k, v]) => `${k}=${v}`);
+};
+
+const readEnvFile = (file: string): E.Either<NookError, string[]> => {
+  try {
+    return E.right(
+      readFileSync(file, "utf8")
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l !== "" && !l.startsWith("#")),
+    );
+  } catch (e) {
+    return fail(`--env-file ${file}: ${(e as Error).message}`);
+  }
+};
+
+/** The image's /etc/passwd or /etc/group: from the top-most layer that has it. */
+const imageFile = (store: Store, view: ImageView, name: string): string => {
+  for (const l of [...view.record.layers].reverse()) {
+    try {
+      return readFileSync(join(store.layerTree(l.diffId), name), "utf8");
+    } catch {
+      // not in this layer, or not readable from outside the namespace
+    }
+  }
+  return "";
+};
+
+export interface ResolvedUser {
+  readonly uid: number;
+  readonly gid: number;
+  readonly home: string;
+  readonly groups: number[];
+}
+
+/** "uid[:gid]" or "name[:group]", looked up in the image's passwd and group files as Docker does. */
+export const resolveUser = (spec: string, passwd: string, group: string): E.Either<string, ResolvedUser> => {
+  const [u = "", g] = spec === "" ? ["0"] : spec.split(":");
+  const users = passwd.split("\n").map((l) => l.split(":"));
+  const groups = group.split("\n").map((l) => l.split(":"));
+  const entry = /^\d+$/.test(u) ? users.find((f) => f[2] === u) : users.find((f) => f[0] === u);
+  if (!/^\d+$/.test(u) && !entry) return E.left(`no user "${u}" in the image's /etc/passwd`);
+  const uid = Number(entry?.[2] ?? u);
+  let gid = Number(entry?.[3] ?? uid);
+  if (g !== undefined) {
+    const ge = /^\d+$/.test(g) ? undefined : groups.find((f) => f[0] === g);
+    if (!/^\d+$/.test(g) && !ge) return E.left(`no group "${g}" in the image's /etc/group`);
+    gid = Number(ge?.[2] ?? g);
+  }
+  const name = entry?.[0];
+  const supplementary = name
+    ? groups.filter((f) => (f[3] ?? "").split(",").includes(name)).map((f) => Number(f[2]))
+    : [];
+  return E.right({
+    uid,
+    gid,
+    home: entry?.[5] || (uid === 0 ? "/root" : "/"),
+    groups: [...new Set([gid, ...supplementary])].filter((n) => Number.isInteger(n)),
+  });
+};
+
+const parseVolume = (v: string): E.Either<NookError, BindMount> => {
+  const parts = v.split(":");
+  const [src = "", dst = "", mode = "rw"] = parts;
+  if (parts.length < 2 || parts.length > 3 || !dst.startsWith("/"))
+    return fail(`-v ${v}: expected HOST-PATH:CONTAINER-PATH[:ro|rw]`);
+  if (!src.startsWith("/"))
+    return fail(`-v ${v}: named volumes are not supported; give an absolute host path`);
+  if (mode !== "ro" && mode !== "rw") return fail(`-v ${v}: the mode is ro or rw, not ${mode}`);
+  if (!existsSync(src)) return fail(`-v ${v}: ${src} does not exist`);
+  return E.right({ src, dst, readOnly: mode === "ro" });
+};
+
+const hostsFile = (hostname: string): string =>
+  `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`;
+
+const hostResolvConf = (): string => {
+  try {
+    return readFileSync("/etc/resolv.conf", "utf8");
+  } catch {
+    return "";
+  }
+};
+
+/** Makes the container's directory: upper, work and merged dirs, and the files bound into /etc. */
+const prepareDir = (store: Store, id: string, hostname: string): string => {
+  const dir = join(store.root, "containers", id);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // The upper dir's owner and mode are the container's / (overlayfs takes the root's from it).
+  for (const d of ["upper", "work", "merged"]) mkdirSync(join(dir, d), { mode: 0o755 });
+  writeFileSync(join(dir, "hostname"), `${hostname}\n`);
+  writeFileSync(join(dir, "hosts"), hostsFile(hostname));
+  writeFileSync(join(dir, "resolv.conf"), hostResolvConf());
+  return dir;
+};
+
+/** Runs the container in the foreground; resolves to its exit status. */
+export const runContainer = async (req: RunRequest): Promise<E.Either<NookError, number>> => {
+  const store = openStore();
+  store.init();
+  const found = await imageFor(store, req);
+  if (E.isLeft(found)) return found;
+  const view = found.right;
+  const config = (await readConfig(store, view.record))?.config;
+  const argv = commandLine(config, req);
+  if (argv.length === 0) return fail(`${req.image} has no command: give one after the image name`);
+  const plan = await currentIdMapPlan();
+  if (E.isLeft(plan)) return plan;
+  const single = plan.right.kind === "single";
+  const user = resolveUser(
+    req.user ?? config?.User ?? "",
+    imageFile(store, view, "etc/passwd"),
+    imageFile(store, view, "etc/group"),
+  );
+  if (E.isLeft(user)) return fail(user.left);
+  if (single && (user.right.uid !== 0 || user.right.gid !== 0))
+    return fail(
+      `cannot run as ${user.right.uid}:${user.right.gid}: you have no subordinate ids, so only root (your own id) exists in the container`,
+      "run with -u 0, or ask your administrator for a range in /etc/subuid and /etc/subgid",
+    );
+  const envFiles: string[] = [];
+  for (const f of req.envFiles) {
+    const lines = readEnvFile(f);
+    if (E.isLeft(lines)) return lines;
+    envFiles.push(...lines.right);
+  }
+  const binds: BindMount[] = [];
+  for (const v of req.volumes) {
+    const b = parseVolume(v);
+    if (E.isLeft(b)) return b;
+    binds.push(b.right);
+  }
+  const id = randomBytes(32).toString("hex");
+  const hostname = req.hostname ?? id.slice(0, 12);
+  const env = environment(config?.Env ?? [], envFiles, req.env, process.env);
+  const withDefaults = [`HOSTNAME=${hostname}`, `HOME=${user.right.home}`, ...env];
+  const dir = prepareDir(store, id, hostname);
+  const tmpfs = [
+    ...req.tmpfs.map((t) => {
+      const [path = "", options = ""] = t.split(":");
+      return { path, options: options || "mode=1777" };
+    }),
+    // --read-only leaves /tmp writable, as podman's --read-only-tmpfs does by default.
+    ...(req.readOnly && !req.tmpfs.some((t) => t.split(":")[0] === "/tmp")
+      ? [{ path: "/tmp", options: "mode=1777" }]
+      : []),
+  ];
+  const ops = containerOps({
+    layersDir: join(store.root, "layers"),
+    layers: view.record.layers.map((l) => `${digestHex(l.diffId)}/diff`),
+    dir,
+    hostname,
+    network: req.network,
+    binds,
+    tmpfs,
+    readOnly: req.readOnly,
+    uid: user.right.uid,
+    gid: user.right.gid,
+    groups: single ? undefined : user.right.groups,
+    workdir: req.workdir ?? (config?.WorkingDir || "/"),
+    removeAfter: req.rm,
+  });
+  const started = await unshareExec(plan.right, argv, ops, {
+    env: Object.fromEntries(
+      withDefaults.map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+    ),
+    stdin: req.interactive ? "inherit" : "ignore",
+  })();
+  const status = E.isLeft(started) ? started : E.right(await waitForwarding(started.right));
+  if (req.rm) removeLeftovers(dir);
+  return status;
+};
+
+/** What the helper could not remove (it failed before its --rm-after, or was killed): our own files only then. */
+const removeLeftovers = (dir: string): void => {
+  try {
+    if (statSync(dir, { throwIfNoEntry: false })) rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // files of subordinate ids: `nook rm` (the lifecycle issue) will clear them
+  }
+};

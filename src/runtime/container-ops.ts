@@ -1,0 +1,107 @@
+// A container's setup as nook-helper ops (pure): what to mount where, in
+// which order, and who the process runs as. The helper walks the list once
+// (native/src/container.c); the order matters:
+//   namespaces -> private mounts -> rootfs -> /proc /dev /sys -> binds ->
+//   pivot_root -> masks and read-only paths -> hostname -> groups, ids ->
+//   no_new_privs -> workdir -> exec
+// Masks come after pivot_root so that their paths are the container's.
+import type { HelperOp } from "./helper.js";
+
+/** Paths Podman and Docker hide from containers (containers/common pkg/config, Docker's oci defaults). */
+export const MASKED_PATHS = [
+  "/proc/acpi",
+  "/proc/kcore",
+  "/proc/keys",
+  "/proc/latency_stats",
+  "/proc/timer_list",
+  "/proc/timer_stats",
+  "/proc/sched_debug",
+  "/proc/scsi",
+  "/sys/firmware",
+  "/sys/fs/selinux",
+  "/sys/dev/block",
+];
+
+/** Paths they leave visible but read-only. */
+export const READONLY_PATHS = [
+  "/proc/asound",
+  "/proc/bus",
+  "/proc/fs",
+  "/proc/irq",
+  "/proc/sys",
+  "/proc/sysrq-trigger",
+];
+
+export interface BindMount {
+  readonly src: string;
+  /** A path inside the container. */
+  readonly dst: string;
+  readonly readOnly: boolean;
+}
+
+export interface ContainerSpec {
+  /** The store's layers/ directory: overlay's lower dirs are given relative to it. */
+  readonly layersDir: string;
+  /** Layer directory names under layersDir, lowest first: "<hex>/diff". */
+  readonly layers: readonly string[];
+  /** The container's own directory: upper/, work/, merged/, and the files nook writes. */
+  readonly dir: string;
+  readonly hostname: string;
+  readonly network: "none" | "host";
+  readonly binds: readonly BindMount[];
+  /** Extra tmpfs mounts: container path -> mount options. */
+  readonly tmpfs: readonly { path: string; options: string }[];
+  readonly readOnly: boolean;
+  readonly uid: number;
+  readonly gid: number;
+  /** Supplementary groups; undefined: none can be set (single-id map), leave them. */
+  readonly groups: readonly number[] | undefined;
+  readonly workdir: string;
+  /** Remove `dir` when the container ends (--rm). */
+  readonly removeAfter: boolean;
+}
+
+const inRoot = (merged: string, p: string): string => `${merged}${p.startsWith("/") ? p : `/${p}`}`;
+
+export const containerOps = (s: ContainerSpec): HelperOp[] => {
+  const merged = `${s.dir}/merged`;
+  return [
+    {
+      op: "unshare",
+      namespaces: ["mount", "pid", "ipc", "uts", ...(s.network === "none" ? (["net"] as const) : [])],
+    },
+    ...(s.removeAfter ? [{ op: "rm-after", path: s.dir } as const] : []),
+    { op: "mount-private" },
+    {
+      op: "overlay",
+      dir: s.layersDir,
+      // overlayfs lists the top layer first.
+      lowers: [...s.layers].reverse(),
+      upper: `${s.dir}/upper`,
+      work: `${s.dir}/work`,
+      target: merged,
+    },
+    { op: "proc", path: `${merged}/proc` },
+    { op: "dev", path: `${merged}/dev` },
+    { op: "sys", path: `${merged}/sys` },
+    { op: "bind", src: `${s.dir}/hostname`, dst: `${merged}/etc/hostname` },
+    { op: "bind", src: `${s.dir}/hosts`, dst: `${merged}/etc/hosts` },
+    { op: "bind", src: `${s.dir}/resolv.conf`, dst: `${merged}/etc/resolv.conf` },
+    ...s.binds.map((b): HelperOp => ({
+      op: b.readOnly ? "ro-bind" : "bind",
+      src: b.src,
+      dst: inRoot(merged, b.dst),
+    })),
+    ...s.tmpfs.map((t): HelperOp => ({ op: "tmpfs", path: inRoot(merged, t.path), options: t.options })),
+    // Read-only root: after everything is mounted on it, before pivot_root.
+    ...(s.readOnly ? [{ op: "remount-ro", path: merged } as const] : []),
+    { op: "pivot", path: merged },
+    ...MASKED_PATHS.map((path): HelperOp => ({ op: "mask", path })),
+    ...READONLY_PATHS.map((path): HelperOp => ({ op: "readonly", path })),
+    { op: "hostname", name: s.hostname },
+    ...(s.groups !== undefined ? [{ op: "groups", gids: s.groups } as const] : []),
+    { op: "setid", uid: s.uid, gid: s.gid },
+    { op: "no-new-privs" },
+    { op: "chdir", path: s.workdir },
+  ];
+};
