@@ -1,0 +1,222 @@
+// nook run as the unprivileged test users, with fixture images from the test
+// registry. What the container sees is asserted from inside it, with the
+// image's own busybox.
+import { createHash, randomBytes } from "node:crypto";
+import { spawn } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, inject, it } from "vitest";
+import { describeAs, nookBin, runAs } from "../support/nook.js";
+import { dumpTree, freshStore, type TestStore } from "../support/store.js";
+import { isRoot } from "../support/users.js";
+
+const bb = (): string => `${inject("registry")}/busybox`;
+const layersImage = (): string => `${inject("registry")}/layers`;
+
+describeAs("sub", "nook run, user with subordinate ranges", (user) => {
+  let s: TestStore;
+  beforeAll(async () => {
+    s = await freshStore(user());
+    for (const image of [bb(), layersImage()]) expect((await s.nook(["pull", "-q", image])).code).toBe(0);
+  });
+  afterAll(async () => s.remove());
+
+  it("runs the command as pid 1 of its own namespaces and passes its exit status on", async () => {
+    const r = await s.nook([
+      "run",
+      "--rm",
+      "--hostname",
+      "box",
+      bb(),
+      "sh",
+      "-c",
+      "echo pid=$$; hostname; ls /proc | grep -c '^[0-9]'; cat /proc/self/uid_map; exit 3",
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(3);
+    const [pid, host, procs, map1, map2] = r.stdout.trim().split("\n");
+    expect(pid).toBe("pid=1");
+    expect(host).toBe("box");
+    // sh and the ls/grep it runs: nothing of the host's.
+    expect(Number(procs)).toBeLessThanOrEqual(3);
+    const [subStart, subCount] = user().subuid!.split(":");
+    expect(map1?.trim().split(/\s+/)).toEqual(["0", String(user().uid), "1"]);
+    expect(map2?.trim().split(/\s+/)).toEqual(["1", subStart, subCount]);
+  });
+
+  it("sets no_new_privs, masks /proc/keys and keeps /proc/sys read-only", async () => {
+    const r = await s.nook([
+      "run",
+      "--rm",
+      bb(),
+      "sh",
+      "-c",
+      "grep NoNewPrivs /proc/self/status; wc -c < /proc/keys; echo x > /proc/sys/kernel/hostname || echo ro",
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split("\n").slice(0, 3)).toEqual(["NoNewPrivs:\t1", "0", "ro"]);
+  });
+
+  it("shows the image's owners and modes, and runs as the image's user in its workdir", async () => {
+    const r = await s.nook([
+      "run",
+      "--rm",
+      layersImage(),
+      "sh",
+      "-c",
+      "id -u; id -g; pwd; stat -c '%u:%g %a %n' /data/app-file /data/daemon-file /data/setuid /data/nobody-file",
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim().split("\n")).toEqual([
+      "1000",
+      "1000",
+      "/data",
+      "1000:1000 600 /data/app-file",
+      "1:1 640 /data/daemon-file",
+      "0:0 4755 /data/setuid",
+      "65534:65534 644 /data/nobody-file",
+    ]);
+  });
+
+  it("runs as -u 1000, whose new files are owned by 1000 inside", async () => {
+    const r = await s.nook([
+      "run",
+      "--rm",
+      "-u",
+      "1000",
+      bb(),
+      "sh",
+      "-c",
+      "touch /tmp/f && stat -c %u:%g /tmp/f && id -u",
+    ]);
+    expect(r.stdout).toBe("1000:1000\n1000\n");
+  });
+
+  it("writes into the container's own layer, never into the image's", async () => {
+    const r = await s.nook(["run", bb(), "sh", "-c", "echo new > /bin/added && rm /bin/ls"]);
+    expect(r.code).toBe(0);
+    const containers = await dumpTree(s, join(s.dataHome, "nook", "containers"));
+    const upper = containers.filter((e) => /^[0-9a-f]{64}\/upper\/bin\//.test(e.path));
+    expect(upper.find((e) => e.path.endsWith("/bin/added"))?.content).toBe("new\n");
+    expect(upper.find((e) => e.path.endsWith("/bin/ls"))?.type).toBe("char"); // an overlay whiteout
+    // The image is as it was.
+    const again = await s.nook(["run", "--rm", bb(), "sh", "-c", "ls /bin/ls && ls /bin/added 2>&1 || true"]);
+    expect(again.stdout).toMatch(/^\/bin\/ls\n.*No such file/);
+    await s.nook(["unshare", "rm", "-rf", join(s.dataHome, "nook", "containers")]);
+  });
+
+  it("binds host directories read-write and read-only", async () => {
+    const dir = (await runAs(user(), ["mktemp", "-d", "/tmp/nook-vol-XXXXXX"])).stdout.trim();
+    try {
+      await runAs(user(), ["sh", "-c", `echo host > ${dir}/in`]);
+      const r = await s.nook([
+        "run",
+        "--rm",
+        "-v",
+        `${dir}:/rw`,
+        "-v",
+        `${dir}:/ro:ro`,
+        bb(),
+        "sh",
+        "-c",
+        "cat /rw/in; echo ctr > /rw/out; echo x > /ro/nope || echo refused",
+      ]);
+      expect(r.stdout).toBe("host\nrefused\n");
+      expect(readFileSync(join(dir, "out"), "utf8")).toBe("ctr\n");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("streams stdin with -i, binary-safe", async () => {
+    const dir = mkdtempSync("/tmp/nook-bin-");
+    chmodSync(dir, 0o755);
+    const data = randomBytes(300_000);
+    writeFileSync(join(dir, "data"), data);
+    chmodSync(join(dir, "data"), 0o644);
+    try {
+      const cmd = `XDG_DATA_HOME=${s.dataHome} ${process.execPath} ${nookBin()} run --rm -i ${bb()} cat < ${dir}/data | sha256sum`;
+      const r = await runAs(user(), ["sh", "-c", cmd]);
+      expect(r.stdout.split(" ")[0]).toBe(createHash("sha256").update(data).digest("hex"));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("gives 127 for a command that does not exist, and 125 for its own errors, each in one line", async () => {
+    const missing = await s.nook(["run", "--rm", bb(), "/nope"]);
+    expect(missing.code).toBe(127);
+    expect(missing.stderr).toBe("nook: exec /nope: No such file or directory (ENOENT)\n");
+    const bad = await s.nook(["run", "--rm", "-v", "/does/not/exist:/x", bb(), "true"]);
+    expect(bad.code).toBe(125);
+    expect(bad.stderr).toBe("nook: -v /does/not/exist:/x: /does/not/exist does not exist\n");
+  });
+
+  it.skipIf(!isRoot())("stops the container when nook gets SIGTERM", async () => {
+    const u = user();
+    const script = "trap 'echo got TERM; exit 42' TERM; echo ready; while true; do sleep 0.1; done";
+    const cmd = `echo $$; exec env XDG_DATA_HOME=${s.dataHome} HOME=${u.home} ${process.execPath} ${nookBin()} run --rm ${bb()} sh -c "${script}"`;
+    const child = spawn("runuser", ["-u", u.name, "--", "sh", "-c", cmd], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    const ready = new Promise<number>((resolve) =>
+      child.stdout.setEncoding("utf8").on("data", (d: string) => {
+        out += d;
+        if (out.includes("ready")) resolve(Number(out.split("\n")[0]));
+      }),
+    );
+    const pid = await ready;
+    process.kill(pid, "SIGTERM");
+    const code = await new Promise<number | null>((r) => child.once("close", (c) => r(c)));
+    expect(out).toContain("got TERM");
+    expect(code).toBe(42);
+  });
+
+  it("leaves no mount, process or directory behind after 100 runs with --rm", async () => {
+    const u = user();
+    const loop = `for i in $(seq 100); do XDG_DATA_HOME=${s.dataHome} ${process.execPath} ${nookBin()} run --rm ${bb()} true || exit 1; done`;
+    const r = await runAs(u, ["sh", "-c", loop], { timeoutMs: 300_000 });
+    expect(r.code).toBe(0);
+    expect(await dumpTree(s, join(s.dataHome, "nook", "containers"))).toEqual([]);
+    expect(await dumpTree(s, join(s.dataHome, "nook", "tmp"))).toEqual([]);
+    const procs = await runAs(u, ["sh", "-c", `pgrep -u ${u.uid} -f [n]ook-helper || true`]);
+    expect(procs.stdout).toBe("");
+    // Container mounts live in the container's mount namespace: the host's table never sees them.
+    expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(s.dataHome);
+  }, 300_000);
+});
+
+describeAs("nosub", "nook run, user without subordinate ranges", (user) => {
+  let s: TestStore;
+  beforeAll(async () => {
+    s = await freshStore(user());
+    expect((await s.nook(["pull", "-q", layersImage()])).code).toBe(0);
+  });
+  afterAll(async () => s.remove());
+
+  it("runs as root of a single-id map, with the image's files owned by root", async () => {
+    const r = await s.nook([
+      "run",
+      "--rm",
+      "-u",
+      "0",
+      layersImage(),
+      "sh",
+      "-c",
+      "cat /proc/self/uid_map; stat -c %u /data/app-file",
+    ]);
+    expect(r.stderr).toBe("");
+    const [map, owner] = r.stdout.trim().split("\n");
+    expect(map?.trim().split(/\s+/)).toEqual(["0", String(user().uid), "1"]);
+    expect(owner).toBe("0");
+  });
+
+  it("says in one line that no other user exists", async () => {
+    const r = await s.nook(["run", "--rm", layersImage(), "id"]);
+    expect(r.code).toBe(125);
+    expect(r.stderr.split("\n")[0]).toBe(
+      "nook: cannot run as 1000:1000: you have no subordinate ids, so only root (your own id) exists in the container",
+    );
+  });
+});
