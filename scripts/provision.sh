@@ -16,10 +16,12 @@ PACKAGES=(
   uidmap                        # newuidmap/newgidmap (setuid)
   fuse-overlayfs fuse3          # rootfs without kernel overlay
   slirp4netns passt             # user-mode networking
+  runc                          # podman's runtime in the run benchmark on hybrid-cgroup hosts
   docker-registry               # the registry the tests pull from
   skopeo umoci                  # build and push fixture images
   busybox-static                # the fixture images' userland
   python3                       # fixture layer tars with exact owners
+  curl                          # benchmarks wait for their registry with it
   util-linux                    # runuser, setpriv, unshare
   libcap2-bin                   # setcap/getcap (file-capability tests)
   procps psmisc                 # pgrep/fuser in tests

@@ -49,7 +49,24 @@ export type LookupError = { readonly _tag: "ImageUnknown" | "AmbiguousImage"; re
  * An image by name (busybox, busybox:1.36, 127.0.0.1:5000/x), by id or id
  * prefix (sha256: optional), or by repo digest (name@sha256:...).
  */
+/** The view of one image, reading only what it needs (run and inspect by name take this path). */
+const viewOf = async (store: Store, record: ImageRecord): Promise<ImageView> => {
+  const tags = await store.listTags();
+  return {
+    record,
+    tags: tags.filter((t) => t.id === record.id).map((t) => t.name),
+    size: await layerSizes(store, record),
+  };
+};
+
 export const findImage = async (store: Store, query: string): Promise<E.Either<NookError, ImageView>> => {
+  // A name with a tag: one file says which image; no need to read them all.
+  const named = /^[0-9a-f]{3,64}$/.test(query.replace(/^sha256:/, "")) ? undefined : parseReference(query);
+  if (named && E.isRight(named) && !named.right.digest) {
+    const id = await store.getTag(formatReference(named.right));
+    const record = id ? await store.getImage(id) : undefined;
+    if (record && E.isRight(record)) return E.right(await viewOf(store, record.right));
+  }
   const all = await listImages(store);
   if (E.isLeft(all)) return all;
   const hex = query.replace(/^sha256:/, "");

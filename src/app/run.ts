@@ -9,6 +9,7 @@ import * as E from "fp-ts/lib/Either.js";
 import type { ImageConfig } from "../image/config.js";
 import { digestHex } from "../image/digest.js";
 import type { NookError } from "../lib/errors.js";
+import { trace } from "../lib/trace.js";
 import { containerOps, type BindMount } from "../runtime/container-ops.js";
 import { currentIdMapPlan, unshareExec } from "../runtime/userns.js";
 import type { Store } from "../store/store.js";
@@ -199,8 +200,10 @@ const prepareDir = (store: Store, id: string, hostname: string): string => {
 export const runContainer = async (req: RunRequest): Promise<E.Either<NookError, number>> => {
   const store = openStore();
   store.init();
+  trace("run: find image");
   const found = await imageFor(store, req);
   if (E.isLeft(found)) return found;
+  trace("run: image found");
   const view = found.right;
   const config = (await readConfig(store, view.record))?.config;
   const argv = commandLine(config, req);
@@ -261,13 +264,16 @@ export const runContainer = async (req: RunRequest): Promise<E.Either<NookError,
     workdir: req.workdir ?? (config?.WorkingDir || "/"),
     removeAfter: req.rm,
   });
+  trace("run: start helper");
   const started = await unshareExec(plan.right, argv, ops, {
     env: Object.fromEntries(
       withDefaults.map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
     ),
     stdin: req.interactive ? "inherit" : "ignore",
   })();
+  trace("run: container running");
   const status = E.isLeft(started) ? started : E.right(await waitForwarding(started.right));
+  trace("run: container exited");
   if (req.rm) removeLeftovers(dir);
   return status;
 };

@@ -70,5 +70,6 @@ export const main = async (argv: string[], context: BaseContext = Cli.defaultCon
     context.stderr.write(`nook: ${usageErrorLine(e as SyntaxErrorLike, argv)}\n`);
     return EXIT_USAGE;
   }
+  trace("command line parsed");
   return cli.run(command, context);
 };

@@ -255,6 +255,12 @@ export class Store {
     await this.writeAtomic(this.tagFile(name), id);
   }
 
+  /** The image a tag names, or undefined. */
+  async getTag(name: string): Promise<Digest | undefined> {
+    const id = (await readFile(this.tagFile(name), "utf8").catch(() => "")).trim();
+    return /^sha256:[0-9a-f]{64}$/.test(id) ? (id as Digest) : undefined;
+  }
+
   async removeTag(name: string): Promise<boolean> {
     try {
       await rm(this.tagFile(name));

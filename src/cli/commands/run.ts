@@ -1,4 +1,5 @@
 import { Command, Option } from "clipanion";
+import { trace } from "../../lib/trace.js";
 import { NookCommand } from "../base.js";
 
 export class RunCommand extends NookCommand {
@@ -53,6 +54,7 @@ export class RunCommand extends NookCommand {
     if (this.pull !== "missing" && this.pull !== "always" && this.pull !== "never")
       return this.fail(`--pull takes missing, always or never, not ${this.pull}`);
     const { runContainer } = await import("../../app/run.js");
+    trace("run: code loaded");
     return this.settle(
       await runContainer({
         image: this.image,
