@@ -4,10 +4,9 @@
 # Sets the host up (as root), builds nook, builds a busybox image from the
 # host's static busybox (umoci), serves it from a local registry
 # (docker-registry on 127.0.0.1, fed by skopeo), then, as the unprivileged
-# user nook-sub: pulls it with nook, lists and inspects it, and shows the
-# unpacked layer's owners from inside and outside the user namespace.
-#
-# When `nook run` lands this script runs a container from that image too.
+# user nook-sub: pulls it with nook, lists and inspects it, shows the
+# unpacked layer's owners from inside and outside the user namespace, and runs
+# a container from it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -83,3 +82,6 @@ nook unshare ls -ln "$tree" "$tree/home"
 echo
 echo "== the same from outside: image uid 1000 is subordinate id $(($(grep '^nook-sub:' /etc/subuid | cut -d: -f2) + 999))"
 runuser -u nook-sub -- ls -ln "$tree/home"
+echo
+echo "== nook run --rm $image sh -c '...': a container, rootless"
+nook run --rm --hostname demo "$image" sh -c 'echo "hello from $(hostname): pid $$, uid $(id -u)"; echo "processes:"; ps; echo "uid map:"; cat /proc/self/uid_map; grep NoNewPrivs /proc/self/status'
