@@ -21,12 +21,14 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 static pid_t child_pid = -1;
+static pid_t fuse_pid = -1;
 static const char *rm_after_dir = NULL;
 
 /* Signals to the waiting parent go on to the container's pid 1. */
@@ -62,6 +64,14 @@ wait_and_exit (int sync_fd)
     signal (forwarded[i], forward_signal);
   while (waitpid (child_pid, &status, 0) < 0 && errno == EINTR)
     ;
+  /* The container is gone: its rootfs daemon may go too (it would keep the
+   * mount namespace alive). */
+  if (fuse_pid > 0)
+    {
+      kill (fuse_pid, SIGTERM);
+      while (waitpid (fuse_pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    }
   if (rm_after_dir)
     nftw (rm_after_dir, remove_entry, 32, FTW_DEPTH | FTW_PHYS);
   if (WIFSIGNALED (status))
@@ -143,6 +153,51 @@ op_overlay (const struct nh_op *op, struct nh_error *err)
   if (mount ("overlay", op->args[4], "overlay", 0, data) < 0)
     return nh_fail (err, errno, "mount overlay on %s", op->args[4]);
   return chdir ("/") < 0 ? nh_fail (err, errno, "chdir /") : 0;
+}
+
+#define FUSE_SUPER_MAGIC 0x65735546
+
+/* fuse-overlayfs in the foreground, as our child: its mount is in this mount
+ * namespace, which the container's pid 1 (forked later) shares, and the
+ * waiting parent ends it after the container. Ready when the target is a
+ * fuse mount; an early exit of the daemon is the error. */
+static int
+op_fuse_overlay (const struct nh_op *op, struct nh_error *err)
+{
+  char data[8192];
+  struct statfs sf;
+  int status;
+
+  snprintf (data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s", op->args[1], op->args[2], op->args[3]);
+  fuse_pid = fork ();
+  if (fuse_pid < 0)
+    return nh_fail (err, errno, "fork fuse-overlayfs");
+  if (fuse_pid == 0)
+    {
+      int null = open ("/dev/null", O_WRONLY | O_CLOEXEC);
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      /* It chats on stderr ("unknown argument ignored"); its failures
+       * reach the user as its exit status, in our one line. */
+      if (null >= 0)
+        dup2 (null, STDERR_FILENO);
+      if (chdir (op->args[0]) == 0)
+        execlp ("fuse-overlayfs", "fuse-overlayfs", "-f", "-o", data, op->args[4], (char *) NULL);
+      _exit (127);
+    }
+  for (int i = 0; i < 1000; i++)
+    {
+      if (statfs (op->args[4], &sf) == 0 && (unsigned long) sf.f_type == FUSE_SUPER_MAGIC)
+        return 0;
+      if (waitpid (fuse_pid, &status, WNOHANG) == fuse_pid)
+        {
+          fuse_pid = -1;
+          return nh_fail (err, WIFEXITED (status) && WEXITSTATUS (status) == 127 ? ENOENT : EIO,
+                          "mount fuse-overlayfs on %s (exit status %d)", op->args[4],
+                          WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status));
+        }
+      usleep (5000);
+    }
+  return nh_fail (err, ETIMEDOUT, "mount fuse-overlayfs on %s", op->args[4]);
 }
 
 /* The flags a user namespace cannot clear on a mount it did not make
@@ -335,6 +390,8 @@ nh_container_op (struct nh_config *cfg, const struct nh_op *op, struct nh_error 
       return mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ? nh_fail (err, errno, "make / private") : 0;
     case NH_OP_OVERLAY:
       return op_overlay (op, err);
+    case NH_OP_FUSE_OVERLAY:
+      return op_fuse_overlay (op, err);
     case NH_OP_BIND:
       return op_bind (a, b, 0, err);
     case NH_OP_RO_BIND:

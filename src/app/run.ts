@@ -33,6 +33,7 @@ export interface RunRequest {
   readonly interactive: boolean;
   readonly pull: "missing" | "always" | "never";
   readonly platform?: string;
+  readonly storageDriver: "overlay" | "fuse-overlayfs";
 }
 
 const fail = (message: string, hint?: string): E.Either<NookError, never> =>
@@ -263,6 +264,7 @@ export const runContainer = async (req: RunRequest): Promise<E.Either<NookError,
     groups: single ? undefined : user.right.groups,
     workdir: req.workdir ?? (config?.WorkingDir || "/"),
     removeAfter: req.rm,
+    driver: req.storageDriver,
   });
   trace("run: start helper");
   const started = await unshareExec(plan.right, argv, ops, {

@@ -1,9 +1,13 @@
 // A container's setup as nook-helper ops (pure): what to mount where, in
 // which order, and who the process runs as. The helper walks the list once
 // (native/src/container.c); the order matters:
-//   namespaces -> private mounts -> rootfs -> /proc /dev /sys -> binds ->
+//   mount/ipc/uts/net namespaces -> private mounts -> rootfs -> pid namespace
+//   (the fork: what follows runs in pid 1) -> pid 1's own mount namespace ->
+//   /proc /dev /sys -> binds ->
 //   pivot_root -> masks and read-only paths -> hostname -> groups, ids ->
 //   no_new_privs -> workdir -> exec
+// The rootfs is mounted before the fork so that a fuse-overlayfs daemon is
+// the waiting parent's child, outside the container's pid namespace.
 // Masks come after pivot_root so that their paths are the container's.
 import type { HelperOp } from "./helper.js";
 
@@ -59,6 +63,8 @@ export interface ContainerSpec {
   readonly workdir: string;
   /** Remove `dir` when the container ends (--rm). */
   readonly removeAfter: boolean;
+  /** Kernel overlayfs, or fuse-overlayfs where the kernel will not mount overlay in a user namespace. */
+  readonly driver: "overlay" | "fuse-overlayfs";
 }
 
 const inRoot = (merged: string, p: string): string => `${merged}${p.startsWith("/") ? p : `/${p}`}`;
@@ -66,21 +72,25 @@ const inRoot = (merged: string, p: string): string => `${merged}${p.startsWith("
 export const containerOps = (s: ContainerSpec): HelperOp[] => {
   const merged = `${s.dir}/merged`;
   return [
-    {
-      op: "unshare",
-      namespaces: ["mount", "pid", "ipc", "uts", ...(s.network === "none" ? (["net"] as const) : [])],
-    },
     ...(s.removeAfter ? [{ op: "rm-after", path: s.dir } as const] : []),
+    { op: "unshare", namespaces: ["mount", "ipc", "uts", ...(s.network === "none" ? (["net"] as const) : [])] },
     { op: "mount-private" },
     {
-      op: "overlay",
+      op: s.driver === "overlay" ? "overlay" : "fuse-overlay",
       dir: s.layersDir,
-      // overlayfs lists the top layer first.
-      lowers: [...s.layers].reverse(),
+      // overlayfs lists the top layer first; fuse-overlayfs wants whole paths
+      // (it has no one-page limit on its options).
+      lowers: [...s.layers].reverse().map((l) => (s.driver === "overlay" ? l : `${s.layersDir}/${l}`)),
       upper: `${s.dir}/upper`,
       work: `${s.dir}/work`,
       target: merged,
     },
+    { op: "unshare", namespaces: ["pid"] },
+    // pid 1 gets a mount namespace of its own: pivot_root moves the root of
+    // every process of the namespace it runs in, and the waiting parent
+    // (which removes the container's dir) and a fuse-overlayfs daemon (which
+    // reads the layers by path) must keep the host's.
+    { op: "unshare", namespaces: ["mount"] },
     { op: "proc", path: `${merged}/proc` },
     { op: "dev", path: `${merged}/dev` },
     { op: "sys", path: `${merged}/sys` },

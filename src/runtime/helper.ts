@@ -21,7 +21,7 @@ export type HelperOp =
   | { readonly op: "rm-after"; readonly path: string }
   | { readonly op: "mount-private" }
   | {
-      readonly op: "overlay";
+      readonly op: "overlay" | "fuse-overlay";
       readonly dir: string;
       readonly lowers: readonly string[];
       readonly upper: string;
@@ -61,7 +61,8 @@ export const helperArgs = (ops: readonly HelperOp[], argv: readonly string[]): s
       case "mount-private":
         return ["--mount-private"];
       case "overlay":
-        return ["--overlay", o.dir, o.lowers.join(":"), o.upper, o.work, o.target];
+      case "fuse-overlay":
+        return [`--${o.op}`, o.dir, o.lowers.join(":"), o.upper, o.work, o.target];
       case "bind":
       case "ro-bind":
         return [`--${o.op}`, o.src, o.dst];

@@ -57,53 +57,56 @@ describeAs("sub", "nook run, user with subordinate ranges", (user) => {
     expect(r.stdout.split("\n").slice(0, 3)).toEqual(["NoNewPrivs:\t1", "0", "ro"]);
   });
 
-  it("shows the image's owners and modes, and runs as the image's user in its workdir", async () => {
-    const r = await s.nook([
-      "run",
-      "--rm",
-      layersImage(),
-      "sh",
-      "-c",
-      "id -u; id -g; pwd; stat -c '%u:%g %a %n' /data/app-file /data/daemon-file /data/setuid /data/nobody-file",
-    ]);
-    expect(r.stderr).toBe("");
-    expect(r.stdout.trim().split("\n")).toEqual([
-      "1000",
-      "1000",
-      "/data",
-      "1000:1000 600 /data/app-file",
-      "1:1 640 /data/daemon-file",
-      "0:0 4755 /data/setuid",
-      "65534:65534 644 /data/nobody-file",
-    ]);
-  });
+  for (const driver of ["overlay", "fuse-overlayfs"]) {
+    const run = (args: string[]): ReturnType<TestStore["nook"]> =>
+      s.nook(["run", "--storage-driver", driver, ...args]);
 
-  it("runs as -u 1000, whose new files are owned by 1000 inside", async () => {
-    const r = await s.nook([
-      "run",
-      "--rm",
-      "-u",
-      "1000",
-      bb(),
-      "sh",
-      "-c",
-      "touch /tmp/f && stat -c %u:%g /tmp/f && id -u",
-    ]);
-    expect(r.stdout).toBe("1000:1000\n1000\n");
-  });
+    it(`${driver}: shows the image's owners and modes, and runs as the image's user in its workdir`, async () => {
+      const r = await run([
+        "--rm",
+        layersImage(),
+        "sh",
+        "-c",
+        "id -u; id -g; pwd; stat -c '%u:%g %a %n' /data/app-file /data/daemon-file /data/setuid /data/nobody-file",
+      ]);
+      expect(r.stderr).toBe("");
+      expect(r.stdout.trim().split("\n")).toEqual([
+        "1000",
+        "1000",
+        "/data",
+        "1000:1000 600 /data/app-file",
+        "1:1 640 /data/daemon-file",
+        "0:0 4755 /data/setuid",
+        "65534:65534 644 /data/nobody-file",
+      ]);
+    });
 
-  it("writes into the container's own layer, never into the image's", async () => {
-    const r = await s.nook(["run", bb(), "sh", "-c", "echo new > /bin/added && rm /bin/ls"]);
-    expect(r.code).toBe(0);
-    const containers = await dumpTree(s, join(s.dataHome, "nook", "containers"));
-    const upper = containers.filter((e) => /^[0-9a-f]{64}\/upper\/bin\//.test(e.path));
-    expect(upper.find((e) => e.path.endsWith("/bin/added"))?.content).toBe("new\n");
-    expect(upper.find((e) => e.path.endsWith("/bin/ls"))?.type).toBe("char"); // an overlay whiteout
-    // The image is as it was.
-    const again = await s.nook(["run", "--rm", bb(), "sh", "-c", "ls /bin/ls && ls /bin/added 2>&1 || true"]);
-    expect(again.stdout).toMatch(/^\/bin\/ls\n.*No such file/);
-    await s.nook(["unshare", "rm", "-rf", join(s.dataHome, "nook", "containers")]);
-  });
+    it(`${driver}: runs as -u 1000, whose new files are owned by 1000 inside`, async () => {
+      const r = await run([
+        "--rm",
+        "-u",
+        "1000",
+        bb(),
+        "sh",
+        "-c",
+        "touch /tmp/f && stat -c %u:%g /tmp/f && id -u",
+      ]);
+      expect(r.stdout).toBe("1000:1000\n1000\n");
+    });
+
+    it(`${driver}: writes into the container's own layer, never into the image's`, async () => {
+      const r = await run([bb(), "sh", "-c", "echo new > /bin/added && rm /bin/ls"]);
+      expect(r.code).toBe(0);
+      const containers = await dumpTree(s, join(s.dataHome, "nook", "containers"));
+      const upper = containers.filter((e) => /^[0-9a-f]{64}\/upper\/bin\//.test(e.path));
+      expect(upper.find((e) => e.path.endsWith("/bin/added"))?.content).toBe("new\n");
+      expect(upper.find((e) => e.path.endsWith("/bin/ls"))?.type).toBe("char"); // an overlay whiteout
+      // The image is as it was.
+      const again = await run(["--rm", bb(), "sh", "-c", "ls /bin/ls && ls /bin/added 2>&1 || true"]);
+      expect(again.stdout).toMatch(/^\/bin\/ls\n.*No such file/);
+      await s.nook(["unshare", "rm", "-rf", join(s.dataHome, "nook", "containers")]);
+    });
+  }
 
   it("binds host directories read-write and read-only", async () => {
     const dir = (await runAs(user(), ["mktemp", "-d", "/tmp/nook-vol-XXXXXX"])).stdout.trim();

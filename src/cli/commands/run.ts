@@ -42,6 +42,9 @@ export class RunCommand extends NookCommand {
   });
   pull = Option.String("--pull", "missing", { description: "missing, always or never" });
   platform = Option.String("--platform", { description: "os/arch[/variant] when the image is pulled" });
+  storageDriver = Option.String("--storage-driver", "overlay", {
+    description: "overlay (kernel overlayfs in the user namespace) or fuse-overlayfs",
+  });
   image = Option.String({ name: "IMAGE" });
   command = Option.Proxy({ name: "COMMAND" });
 
@@ -53,6 +56,8 @@ export class RunCommand extends NookCommand {
       );
     if (this.pull !== "missing" && this.pull !== "always" && this.pull !== "never")
       return this.fail(`--pull takes missing, always or never, not ${this.pull}`);
+    if (this.storageDriver !== "overlay" && this.storageDriver !== "fuse-overlayfs")
+      return this.fail(`--storage-driver takes overlay or fuse-overlayfs, not ${this.storageDriver}`);
     const { runContainer } = await import("../../app/run.js");
     trace("run: code loaded");
     return this.settle(
@@ -68,6 +73,7 @@ export class RunCommand extends NookCommand {
         rm: this.rm,
         interactive: this.interactive,
         pull: this.pull,
+        storageDriver: this.storageDriver,
         ...(this.entrypoint !== undefined ? { entrypoint: this.entrypoint } : {}),
         ...(this.workdir !== undefined ? { workdir: this.workdir } : {}),
         ...(this.user !== undefined ? { user: this.user } : {}),
