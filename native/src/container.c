@@ -136,6 +136,47 @@ op_unshare (struct nh_config *cfg, const char *spec, struct nh_error *err)
   return 0;
 }
 
+/* --init: pid 1 stays ours. It forks the command, passes signals on to it,
+ * reaps every orphan the pid namespace hands it, and leaves with the
+ * command's status once the command is gone (tini's job, in a few lines). */
+static pid_t init_child = -1;
+
+static void
+forward_to_command (int sig)
+{
+  if (init_child > 0)
+    kill (init_child, sig);
+}
+
+static int
+op_init (struct nh_config *cfg, struct nh_error *err)
+{
+  static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+  int status = 0;
+  pid_t pid;
+
+  init_child = fork ();
+  if (init_child < 0)
+    return nh_fail (err, errno, "fork the command under --init");
+  if (init_child == 0)
+    return 0; /* the command: on with the ops, then exec */
+  if (cfg->sync_fd >= 0)
+    close (cfg->sync_fd);
+  for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+    signal (forwarded[i], forward_to_command);
+  for (;;)
+    {
+      pid = waitpid (-1, &status, 0);
+      if (pid < 0 && errno == EINTR)
+        continue;
+      if (pid < 0 || pid == init_child)
+        break;
+    }
+  if (WIFSIGNALED (status))
+    _exit (128 + WTERMSIG (status));
+  _exit (WIFEXITED (status) ? WEXITSTATUS (status) : 125);
+}
+
 static int
 op_overlay (const struct nh_op *op, struct nh_error *err)
 {
@@ -392,6 +433,8 @@ nh_container_op (struct nh_config *cfg, const struct nh_op *op, struct nh_error 
       return op_overlay (op, err);
     case NH_OP_FUSE_OVERLAY:
       return op_fuse_overlay (op, err);
+    case NH_OP_INIT:
+      return op_init (cfg, err);
     case NH_OP_BIND:
       return op_bind (a, b, 0, err);
     case NH_OP_RO_BIND:

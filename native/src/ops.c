@@ -78,6 +78,7 @@ static const struct
   { "--hostname", NH_OP_HOSTNAME, 1 },
   { "--no-new-privs", NH_OP_NO_NEW_PRIVS, 0 },
   { "--groups", NH_OP_GROUPS, 1 },
+  { "--init", NH_OP_INIT, 0 },
 };
 
 /* Parses one option at argv[i]; returns how many words it used, or -1. */

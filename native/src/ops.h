@@ -34,6 +34,7 @@ enum nh_op_kind
   NH_OP_HOSTNAME,       /* --hostname NAME */
   NH_OP_NO_NEW_PRIVS,   /* --no-new-privs */
   NH_OP_GROUPS,         /* --groups G1,G2,... (empty: none) */
+  NH_OP_INIT,           /* --init: pid 1 forks the command and reaps zombies until it exits */
 };
 
 #define NH_OP_MAX_ARGS 5

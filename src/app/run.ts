@@ -34,6 +34,7 @@ export interface RunRequest {
   readonly pull: "missing" | "always" | "never";
   readonly platform?: string;
   readonly storageDriver: "overlay" | "fuse-overlayfs";
+  readonly init: boolean;
 }
 
 const fail = (message: string, hint?: string): E.Either<NookError, never> =>
@@ -265,6 +266,7 @@ export const runContainer = async (req: RunRequest): Promise<E.Either<NookError,
     workdir: req.workdir ?? (config?.WorkingDir || "/"),
     removeAfter: req.rm,
     driver: req.storageDriver,
+    init: req.init,
   });
   trace("run: start helper");
   const started = await unshareExec(plan.right, argv, ops, {

@@ -65,6 +65,8 @@ export interface ContainerSpec {
   readonly removeAfter: boolean;
   /** Kernel overlayfs, or fuse-overlayfs where the kernel will not mount overlay in a user namespace. */
   readonly driver: "overlay" | "fuse-overlayfs";
+  /** A small init as pid 1 that reaps zombies and passes signals on (--init). */
+  readonly init: boolean;
 }
 
 const inRoot = (merged: string, p: string): string => `${merged}${p.startsWith("/") ? p : `/${p}`}`;
@@ -73,7 +75,10 @@ export const containerOps = (s: ContainerSpec): HelperOp[] => {
   const merged = `${s.dir}/merged`;
   return [
     ...(s.removeAfter ? [{ op: "rm-after", path: s.dir } as const] : []),
-    { op: "unshare", namespaces: ["mount", "ipc", "uts", ...(s.network === "none" ? (["net"] as const) : [])] },
+    {
+      op: "unshare",
+      namespaces: ["mount", "ipc", "uts", ...(s.network === "none" ? (["net"] as const) : [])],
+    },
     { op: "mount-private" },
     {
       op: s.driver === "overlay" ? "overlay" : "fuse-overlay",
@@ -109,6 +114,8 @@ export const containerOps = (s: ContainerSpec): HelperOp[] => {
     ...MASKED_PATHS.map((path): HelperOp => ({ op: "mask", path })),
     ...READONLY_PATHS.map((path): HelperOp => ({ op: "readonly", path })),
     { op: "hostname", name: s.hostname },
+    // The init stays root of the namespace; the command below it becomes the user.
+    ...(s.init ? [{ op: "init" } as const] : []),
     ...(s.groups !== undefined ? [{ op: "groups", gids: s.groups } as const] : []),
     { op: "setid", uid: s.uid, gid: s.gid },
     { op: "no-new-privs" },

@@ -35,7 +35,7 @@ export type HelperOp =
     }
   | { readonly op: "tmpfs"; readonly path: string; readonly options: string }
   | { readonly op: "hostname"; readonly name: string }
-  | { readonly op: "no-new-privs" }
+  | { readonly op: "no-new-privs" | "init" }
   | { readonly op: "groups"; readonly gids: readonly number[] }
   | { readonly op: "setid"; readonly uid: number; readonly gid: number }
   | { readonly op: "chdir"; readonly path: string };
@@ -79,7 +79,8 @@ export const helperArgs = (ops: readonly HelperOp[], argv: readonly string[]): s
       case "hostname":
         return ["--hostname", o.name];
       case "no-new-privs":
-        return ["--no-new-privs"];
+      case "init":
+        return [`--${o.op}`];
       case "groups":
         return ["--groups", o.gids.join(",")];
       case "setid":

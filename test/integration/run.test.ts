@@ -44,6 +44,23 @@ describeAs("sub", "nook run, user with subordinate ranges", (user) => {
     expect(map2?.trim().split(/\s+/)).toEqual(["1", subStart, subCount]);
   });
 
+  it("runs a small init as pid 1 with --init, which reaps orphans and passes the status on", async () => {
+    // The orphaned sleep is re-parented to pid 1; without an init that reaps,
+    // pid 1 here (exec'd sleep) would leave it a zombie.
+    const r = await s.nook([
+      "run",
+      "--rm",
+      "--init",
+      bb(),
+      "sh",
+      "-c",
+      "echo pid=$$; (sleep 0.1 &); sleep 0.5; cat /proc/1/comm; grep -l '^State:.*Z' /proc/[0-9]*/status | wc -l; exit 5",
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(5);
+    expect(r.stdout.trim().split("\n")).toEqual(["pid=2", "nook-helper", "0"]);
+  });
+
   it("sets no_new_privs, masks /proc/keys and keeps /proc/sys read-only", async () => {
     const r = await s.nook([
       "run",

@@ -34,6 +34,9 @@ export class RunCommand extends NookCommand {
   hostname = Option.String("-h,--hostname", { description: "the container's host name" });
   volume = Option.Array("-v,--volume", [], { description: "bind mount HOST:CONTAINER[:ro|rw]" });
   tmpfs = Option.Array("--tmpfs", [], { description: "mount a tmpfs: PATH[:OPTIONS]" });
+  init = Option.Boolean("--init", false, {
+    description: "run a small init as pid 1 that reaps zombies and forwards signals",
+  });
   readOnly = Option.Boolean("--read-only", false, {
     description: "read-only root filesystem (with a writable /tmp)",
   });
@@ -74,6 +77,7 @@ export class RunCommand extends NookCommand {
         interactive: this.interactive,
         pull: this.pull,
         storageDriver: this.storageDriver,
+        init: this.init,
         ...(this.entrypoint !== undefined ? { entrypoint: this.entrypoint } : {}),
         ...(this.workdir !== undefined ? { workdir: this.workdir } : {}),
         ...(this.user !== undefined ? { user: this.user } : {}),
