@@ -12,6 +12,7 @@ import { LoginCommand, LogoutCommand } from "./commands/login.js";
 import { PullCommand } from "./commands/pull.js";
 import { RmiCommand } from "./commands/rmi.js";
 import { RunCommand } from "./commands/run.js";
+import { InfoCommand } from "./commands/info.js";
 import { SaveCommand } from "./commands/save.js";
 import { SystemDfCommand } from "./commands/system/df.js";
 import { TagCommand } from "./commands/tag.js";
@@ -43,6 +44,7 @@ export const buildCli = (): Cli => {
   cli.register(DefaultCommand);
   for (const c of [
     RunCommand,
+    InfoCommand,
     PullCommand,
     ImagesCommand,
     ImageInspectCommand,
