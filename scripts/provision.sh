@@ -22,6 +22,7 @@ PACKAGES=(
   busybox-static                # the fixture images' userland
   python3                       # fixture layer tars with exact owners
   curl                          # benchmarks wait for their registry with it
+  tmux                          # drives nook run -it in the tests as a person would
   util-linux                    # runuser, setpriv, unshare
   libcap2-bin                   # setcap/getcap (file-capability tests)
   procps psmisc                 # pgrep/fuser in tests

@@ -435,6 +435,12 @@ nh_container_op (struct nh_config *cfg, const struct nh_op *op, struct nh_error 
       return op_fuse_overlay (op, err);
     case NH_OP_INIT:
       return op_init (cfg, err);
+    case NH_OP_TTY:
+      /* A session of its own with the pty on stdin as its controlling
+       * terminal: job control and ^C work inside. */
+      if (setsid () < 0)
+        return nh_fail (err, errno, "setsid");
+      return ioctl (STDIN_FILENO, TIOCSCTTY, 0) < 0 ? nh_fail (err, errno, "ioctl TIOCSCTTY") : 0;
     case NH_OP_BIND:
       return op_bind (a, b, 0, err);
     case NH_OP_RO_BIND:

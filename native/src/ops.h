@@ -35,6 +35,7 @@ enum nh_op_kind
   NH_OP_NO_NEW_PRIVS,   /* --no-new-privs */
   NH_OP_GROUPS,         /* --groups G1,G2,... (empty: none) */
   NH_OP_INIT,           /* --init: pid 1 forks the command and reaps zombies until it exits */
+  NH_OP_TTY,            /* --tty: a new session whose controlling terminal is stdin */
 };
 
 #define NH_OP_MAX_ARGS 5

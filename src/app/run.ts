@@ -14,6 +14,7 @@ import { containerOps, type BindMount } from "../runtime/container-ops.js";
 import { currentIdMapPlan, unshareExec } from "../runtime/userns.js";
 import type { Store } from "../store/store.js";
 import { findImage, openStore, readConfig, type ImageView } from "./images.js";
+import { openTerminal } from "./terminal.js";
 import { waitForwarding } from "./unshare.js";
 
 export interface RunRequest {
@@ -35,6 +36,7 @@ export interface RunRequest {
   readonly platform?: string;
   readonly storageDriver: "overlay" | "fuse-overlayfs";
   readonly init: boolean;
+  readonly tty: boolean;
 }
 
 const fail = (message: string, hint?: string): E.Either<NookError, never> =>
@@ -239,7 +241,12 @@ export const runContainer = async (req: RunRequest): Promise<E.Either<NookError,
   const id = randomBytes(32).toString("hex");
   const hostname = req.hostname ?? id.slice(0, 12);
   const env = environment(config?.Env ?? [], envFiles, req.env, process.env);
-  const withDefaults = [`HOSTNAME=${hostname}`, `HOME=${user.right.home}`, ...env];
+  const withDefaults = [
+    `HOSTNAME=${hostname}`,
+    `HOME=${user.right.home}`,
+    ...(req.tty ? ["TERM=xterm"] : []),
+    ...env,
+  ];
   const dir = prepareDir(store, id, hostname);
   const tmpfs = [
     ...req.tmpfs.map((t) => {
@@ -267,16 +274,28 @@ export const runContainer = async (req: RunRequest): Promise<E.Either<NookError,
     removeAfter: req.rm,
     driver: req.storageDriver,
     init: req.init,
+    tty: req.tty,
   });
+  const terminal = req.tty ? await openTerminal() : undefined;
+  if (terminal && E.isLeft(terminal)) return terminal;
+  const pty = terminal?.right;
   trace("run: start helper");
   const started = await unshareExec(plan.right, argv, ops, {
     env: Object.fromEntries(
       withDefaults.map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
     ),
     stdin: req.interactive ? "inherit" : "ignore",
+    ...(pty ? { terminal: pty.slave } : {}),
   })();
   trace("run: container running");
-  const status = E.isLeft(started) ? started : E.right(await waitForwarding(started.right));
+  pty?.attach(req.interactive);
+  let status: E.Either<NookError, number>;
+  try {
+    status = E.isLeft(started) ? started : E.right(await waitForwarding(started.right));
+    if (pty && E.isRight(started)) await pty.drained;
+  } finally {
+    pty?.restore();
+  }
   trace("run: container exited");
   if (req.rm) removeLeftovers(dir);
   return status;

@@ -67,6 +67,8 @@ export interface ContainerSpec {
   readonly driver: "overlay" | "fuse-overlayfs";
   /** A small init as pid 1 that reaps zombies and passes signals on (--init). */
   readonly init: boolean;
+  /** stdin is a pty: make it the command's controlling terminal (-t). */
+  readonly tty: boolean;
 }
 
 const inRoot = (merged: string, p: string): string => `${merged}${p.startsWith("/") ? p : `/${p}`}`;
@@ -116,6 +118,7 @@ export const containerOps = (s: ContainerSpec): HelperOp[] => {
     { op: "hostname", name: s.hostname },
     // The init stays root of the namespace; the command below it becomes the user.
     ...(s.init ? [{ op: "init" } as const] : []),
+    ...(s.tty ? [{ op: "tty" } as const] : []),
     ...(s.groups !== undefined ? [{ op: "groups", gids: s.groups } as const] : []),
     { op: "setid", uid: s.uid, gid: s.gid },
     { op: "no-new-privs" },

@@ -35,7 +35,7 @@ export type HelperOp =
     }
   | { readonly op: "tmpfs"; readonly path: string; readonly options: string }
   | { readonly op: "hostname"; readonly name: string }
-  | { readonly op: "no-new-privs" | "init" }
+  | { readonly op: "no-new-privs" | "init" | "tty" }
   | { readonly op: "groups"; readonly gids: readonly number[] }
   | { readonly op: "setid"; readonly uid: number; readonly gid: number }
   | { readonly op: "chdir"; readonly path: string };
@@ -80,6 +80,7 @@ export const helperArgs = (ops: readonly HelperOp[], argv: readonly string[]): s
         return ["--hostname", o.name];
       case "no-new-privs":
       case "init":
+      case "tty":
         return [`--${o.op}`];
       case "groups":
         return ["--groups", o.gids.join(",")];
@@ -135,7 +136,12 @@ export const startHelper =
     ops: readonly HelperOp[],
     argv: readonly string[],
     onMap: (pid: number) => TE.TaskEither<M, void>,
-    spawnOpts: { readonly env?: NodeJS.ProcessEnv; readonly stdin?: "inherit" | "ignore" } = {},
+    spawnOpts: {
+      readonly env?: NodeJS.ProcessEnv;
+      readonly stdin?: "inherit" | "ignore";
+      /** stdin, stdout and stderr all on this fd (a pty's slave). */
+      readonly terminal?: number;
+    } = {},
   ): TE.TaskEither<HelperError | M, RunningHelper> =>
   () =>
     new Promise((resolve) => {
@@ -149,7 +155,10 @@ export const startHelper =
           }),
         );
       const child = spawn(path, helperArgs(ops, argv), {
-        stdio: [spawnOpts.stdin ?? "inherit", "inherit", "inherit", "pipe"],
+        stdio:
+          spawnOpts.terminal !== undefined
+            ? [spawnOpts.terminal, spawnOpts.terminal, spawnOpts.terminal, "pipe"]
+            : [spawnOpts.stdin ?? "inherit", "inherit", "inherit", "pipe"],
         ...(spawnOpts.env ? { env: spawnOpts.env } : {}),
       });
       const exited = new Promise<ExitStatus>((res) =>

@@ -20,6 +20,9 @@ interface Libc {
   readonly lsetxattr: (path: string, name: string, value: Buffer, size: number, flags: number) => number;
   readonly llistxattr: (path: string, list: Buffer | null, size: number) => number;
   readonly mknod: (path: string, mode: number, dev: number) => number;
+  /** openpty(3) with a winsize buffer (4 x uint16: rows, cols, xpixel, ypixel). */
+  readonly openpty: (master: number[], slave: number[], name: null, termp: null, winp: Buffer) => number;
+  readonly ioctlWinsize: (fd: number, request: number, winp: Buffer) => number;
 }
 
 /**
@@ -63,6 +66,11 @@ const loadLibc = async (): Promise<Libc> => {
       "long llistxattr(const char *path, _Out_ void *list, size_t size)",
     ) as Libc["llistxattr"],
     mknod: bindMknod(lib),
+    // glibc has had openpty in libc itself since 2.34 (it was in libutil before).
+    openpty: lib.func(
+      "int openpty(_Out_ int *amaster, _Out_ int *aslave, char *name, void *termp, void *winp)",
+    ) as Libc["openpty"],
+    ioctlWinsize: lib.func("int ioctl(int fd, unsigned long request, void *winp)") as Libc["ioctlWinsize"],
   };
 };
 
@@ -148,5 +156,39 @@ export const mknod = async (path: string, mode: number, dev: number): Promise<E.
   const c = await getLibc();
   const r = c.mknod(path, mode, dev);
   if (r < 0) return E.left({ call: `mknod ${path}`, errno: c.koffi.errno() });
+  return E.right(undefined);
+};
+
+const TIOCSWINSZ = 0x5414;
+
+const winsize = (rows: number, cols: number): Buffer => {
+  const b = Buffer.alloc(8);
+  b.writeUInt16LE(rows, 0);
+  b.writeUInt16LE(cols, 2);
+  return b;
+};
+
+/** A new pseudo-terminal pair of that size: the master for nook, the slave for the container. */
+export const openpty = async (
+  rows: number,
+  cols: number,
+): Promise<E.Either<SysError, { master: number; slave: number }>> => {
+  const c = await getLibc();
+  const master = [0];
+  const slave = [0];
+  if (c.openpty(master, slave, null, null, winsize(rows, cols)) < 0)
+    return E.left({ call: "openpty", errno: c.koffi.errno() });
+  return E.right({ master: master[0]!, slave: slave[0]! });
+};
+
+/** Tells the terminal behind `fd` its new size (the container's programs get SIGWINCH). */
+export const setWindowSize = async (
+  fd: number,
+  rows: number,
+  cols: number,
+): Promise<E.Either<SysError, void>> => {
+  const c = await getLibc();
+  if (c.ioctlWinsize(fd, TIOCSWINSZ, winsize(rows, cols)) < 0)
+    return E.left({ call: "ioctl TIOCSWINSZ", errno: c.koffi.errno() });
   return E.right(undefined);
 };

@@ -3,7 +3,7 @@
 // image's own busybox.
 import { createHash, randomBytes } from "node:crypto";
 import { spawn } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { describeAs, nookBin, runAs } from "../support/nook.js";
@@ -160,6 +160,46 @@ describeAs("sub", "nook run, user with subordinate ranges", (user) => {
       expect(r.stdout.split(" ")[0]).toBe(createHash("sha256").update(data).digest("hex"));
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("gives the container a terminal with -t: a tty of the caller's size, TERM set", async () => {
+    const cmd = `XDG_DATA_HOME=${s.dataHome} ${process.execPath} ${nookBin()} run --rm -t ${bb()} sh -c 'test -t 0 && echo tty; stty size; echo TERM=$TERM; exit 4'`;
+    // script(1) runs nook on a pty of its own, as a person's terminal would.
+    const r = await runAs(user(), ["script", "-qec", `stty rows 33 cols 77; ${cmd}`, "/dev/null"]);
+    expect(r.stdout.replace(/\r/g, "").trim().split("\n")).toEqual(["tty", "33 77", "TERM=xterm"]);
+    expect(r.code).toBe(4);
+  });
+
+  it("runs an interactive shell with -it, following the window's size", async () => {
+    const u = user();
+    const session = `nook-it-${process.pid}`;
+    const out = join(mkdtempSync("/tmp/nook-tmux-"), "exit");
+    chmodSync(join(out, ".."), 0o777);
+    const shell = `XDG_DATA_HOME=${s.dataHome} HOME=${u.home} TERM=xterm ${process.execPath} ${nookBin()} run --rm -it --hostname box ${bb()} sh; echo $? > ${out}`;
+    const tmux = (...args: string[]) => runAs(u, ["tmux", "-L", session, ...args]);
+    try {
+      await tmux("new-session", "-d", "-x", "100", "-y", "30", shell);
+      const screen = async (want: RegExp): Promise<string> => {
+        for (let i = 0; i < 100; i++) {
+          const text = (await tmux("capture-pane", "-p")).stdout;
+          if (want.test(text)) return text;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return (await tmux("capture-pane", "-p")).stdout;
+      };
+      expect(await screen(/^\/ #/m)).toMatch(/^\/ #/m);
+      await tmux("send-keys", "echo hello $(hostname); stty size", "Enter");
+      expect(await screen(/^30 100$/m)).toMatch(/^hello box$[\s\S]*^30 100$/m);
+      await tmux("resize-window", "-x", "90", "-y", "25");
+      await tmux("send-keys", "stty size", "Enter");
+      expect(await screen(/^25 90$/m)).toMatch(/^25 90$/m);
+      await tmux("send-keys", "exit 3", "Enter");
+      for (let i = 0; i < 100 && !existsSync(out); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(readFileSync(out, "utf8")).toBe("3\n");
+    } finally {
+      await tmux("kill-server");
+      rmSync(join(out, ".."), { recursive: true, force: true });
     }
   });
 

@@ -23,7 +23,7 @@ export class RunCommand extends NookCommand {
 
   rm = Option.Boolean("--rm", false, { description: "remove the container when it exits" });
   interactive = Option.Boolean("-i,--interactive", false, { description: "keep stdin open" });
-  tty = Option.Boolean("-t,--tty", false, { description: "allocate a pseudo-terminal (not yet)" });
+  tty = Option.Boolean("-t,--tty", false, { description: "allocate a pseudo-terminal" });
   env = Option.Array("-e,--env", [], {
     description: "set an environment variable (NAME=VALUE, or NAME from yours)",
   });
@@ -52,7 +52,6 @@ export class RunCommand extends NookCommand {
   command = Option.Proxy({ name: "COMMAND" });
 
   async run(): Promise<number> {
-    if (this.tty) return this.fail("nook run -t is not supported yet (run without -t; -i streams stdin)");
     if (this.network !== "none" && this.network !== "host")
       return this.fail(
         `--network ${this.network}: this nook has none and host (user-mode networking comes later)`,
@@ -78,6 +77,7 @@ export class RunCommand extends NookCommand {
         pull: this.pull,
         storageDriver: this.storageDriver,
         init: this.init,
+        tty: this.tty,
         ...(this.entrypoint !== undefined ? { entrypoint: this.entrypoint } : {}),
         ...(this.workdir !== undefined ? { workdir: this.workdir } : {}),
         ...(this.user !== undefined ? { user: this.user } : {}),
