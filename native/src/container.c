@@ -31,12 +31,25 @@ static pid_t child_pid = -1;
 static pid_t fuse_pid = -1;
 static const char *rm_after_dir = NULL;
 
-/* Signals to the waiting parent go on to the container's pid 1. */
+/* Signals to the waiting parent go on to the container's pid 1. A hangup
+ * (the terminal nook ran in is gone) must end the container even when pid 1
+ * has no handler for it (then the kernel drops it): SIGKILL follows in 2 s. */
 static void
 forward_signal (int sig)
 {
+  if (child_pid <= 0)
+    return;
+  kill (child_pid, sig);
+  if (sig == SIGHUP)
+    alarm (2);
+}
+
+static void
+kill_child (int sig)
+{
+  (void) sig;
   if (child_pid > 0)
-    kill (child_pid, sig);
+    kill (child_pid, SIGKILL);
 }
 
 static int
@@ -62,6 +75,7 @@ wait_and_exit (int sync_fd)
     close (sync_fd);
   for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
     signal (forwarded[i], forward_signal);
+  signal (SIGALRM, kill_child);
   while (waitpid (child_pid, &status, 0) < 0 && errno == EINTR)
     ;
   /* The container is gone: its rootfs daemon may go too (it would keep the

@@ -1,13 +1,13 @@
 // nook pull against registries that want credentials, and through a proxy
 // that breaks blobs on purpose: each failure is one clear line, the store
 // keeps nothing partial, and the next pull succeeds.
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect, inject, it } from "vitest";
 import { startAuthRegistry, type AuthRegistry } from "../support/auth-registry.js";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
-import { describeAs, nookBin, runAs } from "../support/nook.js";
+import { describeAs, descendants, nookBin, runAs, running } from "../support/nook.js";
 import { isRoot } from "../support/users.js";
 import { dumpTree, freshStore, type TestStore } from "../support/store.js";
 
@@ -124,6 +124,7 @@ describeAs("sub", "nook pull through failures", (user) => {
       const child = spawn("runuser", ["-u", u.name, "--", "sh", "-c", cmd], {
         stdio: ["ignore", "pipe", "pipe"],
       });
+      let tree: number[] = [];
       const killed = await new Promise<boolean>((resolve) => {
         let out = "";
         let pid = 0;
@@ -131,6 +132,7 @@ describeAs("sub", "nook pull through failures", (user) => {
           out += d;
           pid ||= Number(out.split("\n")[0]);
           if (pid && /"status":"downloading","bytes":[1-9]/.test(out)) {
+            tree = descendants(pid);
             process.kill(pid, "SIGKILL");
             resolve(true);
           }
@@ -140,18 +142,14 @@ describeAs("sub", "nook pull through failures", (user) => {
       expect(killed).toBe(true);
       await new Promise((r) => child.once("close", r));
       // The helper and the pull inside the namespace die with nook (PR_SET_PDEATHSIG).
+      expect(tree.length).toBeGreaterThan(0);
       const deadline = Date.now() + 5_000;
-      let left = "";
-      while (Date.now() < deadline) {
-        try {
-          left = execFileSync("pgrep", ["-u", String(u.uid), "-f", "dist/nook"], { encoding: "utf8" });
-        } catch {
-          left = "";
-          break;
-        }
+      let left = tree.filter(running);
+      while (left.length > 0 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 100));
+        left = tree.filter(running);
       }
-      expect(left).toBe("");
+      expect(left).toEqual([]);
       expect((await s.nook(["images", "-q"])).stdout).toBe("");
       const good = await s.nook(["pull", "-q", ref]);
       expect(good.stderr).toBe("");

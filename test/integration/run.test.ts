@@ -203,6 +203,29 @@ describeAs("sub", "nook run, user with subordinate ranges", (user) => {
     }
   });
 
+  it("ends the container when its terminal hangs up", async () => {
+    const u = user();
+    const session = `nook-hup-${process.pid}`;
+    const shell = `XDG_DATA_HOME=${s.dataHome} HOME=${u.home} TERM=xterm ${process.execPath} ${nookBin()} run --rm -it ${bb()} sh`;
+    const tmux = (...args: string[]) => runAs(u, ["tmux", "-L", session, ...args]);
+    await tmux("new-session", "-d", "-x", "80", "-y", "24", shell);
+    const helpers = () =>
+      runAs(u, ["sh", "-c", `pgrep -u ${u.uid} -f '[n]ook-helper.*${s.dataHome}' || true`]).then(
+        (r) => r.stdout,
+      );
+    for (let i = 0; i < 100 && (await helpers()) === ""; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await helpers()).not.toBe("");
+    // The pane and its terminal go away: nook gets SIGHUP, the busybox shell (pid 1, no handler) ignores it.
+    await tmux("kill-server");
+    let left = "x";
+    for (let i = 0; i < 60 && left !== ""; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      left = await helpers();
+    }
+    expect(left).toBe("");
+    expect(await dumpTree(s, join(s.dataHome, "nook", "containers"))).toEqual([]);
+  });
+
   it("gives 127 for a command that does not exist, and 125 for its own errors, each in one line", async () => {
     const missing = await s.nook(["run", "--rm", bb(), "/nope"]);
     expect(missing.code).toBe(127);
@@ -240,7 +263,8 @@ describeAs("sub", "nook run, user with subordinate ranges", (user) => {
     expect(r.code).toBe(0);
     expect(await dumpTree(s, join(s.dataHome, "nook", "containers"))).toEqual([]);
     expect(await dumpTree(s, join(s.dataHome, "nook", "tmp"))).toEqual([]);
-    const procs = await runAs(u, ["sh", "-c", `pgrep -u ${u.uid} -f [n]ook-helper || true`]);
+    // Helpers of this store's containers name it in their arguments; other tests' do not.
+    const procs = await runAs(u, ["sh", "-c", `pgrep -u ${u.uid} -f '[n]ook-helper.*${s.dataHome}' || true`]);
     expect(procs.stdout).toBe("");
     // Container mounts live in the container's mount namespace: the host's table never sees them.
     expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(s.dataHome);

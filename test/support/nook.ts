@@ -2,6 +2,7 @@
 // process, a login-like environment, the user's own uid (runuser when the
 // tests run as root). Returns what it printed and how it exited.
 import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, inject } from "vitest";
 import { isRoot, type TestUser } from "./users.js";
@@ -76,4 +77,43 @@ export const describeAs = (
       return a.user;
     }),
   );
+};
+
+/**
+ * Every process below `pid` now (children, their children...), from
+ * /proc/PID/stat: what a test checks is gone after killing `pid`, without
+ * mistaking another test's processes for leftovers.
+ */
+export const descendants = (pid: number): number[] => {
+  const parentOf = new Map<number, number>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      parentOf.set(Number(name), Number(fields[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number): void => {
+    for (const [child, parent] of parentOf)
+      if (parent === p) {
+        out.push(child);
+        walk(child);
+      }
+  };
+  walk(pid);
+  return out;
+};
+
+/** Whether a process still runs (a zombie counts as gone: it no longer does anything). */
+export const running = (pid: number): boolean => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3));
+  } catch {
+    return false;
+  }
 };
