@@ -1,0 +1,96 @@
+import { describe, expect, it } from "vitest";
+import { containerOps, MASKED_PATHS, type ContainerSpec } from "../../../src/runtime/container-ops.js";
+import { helperArgs } from "../../../src/runtime/helper.js";
+
+const spec: ContainerSpec = {
+  layersDir: "/s/layers",
+  layers: ["aaa/diff", "bbb/diff"],
+  dir: "/s/containers/c1",
+  hostname: "box",
+  network: "none",
+  binds: [{ src: "/home/u/src", dst: "/src", readOnly: true }],
+  tmpfs: [{ path: "/run", options: "mode=755" }],
+  readOnly: false,
+  uid: 1000,
+  gid: 1000,
+  groups: [1000, 10],
+  workdir: "/data",
+  removeAfter: true,
+  driver: "overlay",
+  init: false,
+  tty: false,
+};
+
+const kinds = (s: ContainerSpec): string[] => containerOps(s).map((o) => o.op);
+
+describe("containerOps", () => {
+  it("mounts the rootfs before the pid namespace's fork, and gives pid 1 a mount namespace of its own", () => {
+    const ops = containerOps(spec);
+    const unshares = ops
+      .filter((o) => o.op === "unshare")
+      .map((o) => (o.op === "unshare" ? o.namespaces : []));
+    expect(unshares).toEqual([["mount", "ipc", "uts", "net"], ["pid"], ["mount"]]);
+    const k = kinds(spec);
+    expect(k.indexOf("overlay")).toBeLessThan(k.indexOf("unshare", 1 + k.indexOf("unshare")));
+    expect(k.indexOf("proc")).toBeGreaterThan(k.lastIndexOf("unshare"));
+  });
+
+  it("lists the top layer first for overlayfs, relative to the store, and whole paths for fuse-overlayfs", () => {
+    const overlay = containerOps(spec).find((o) => o.op === "overlay");
+    expect(overlay).toMatchObject({
+      dir: "/s/layers",
+      lowers: ["bbb/diff", "aaa/diff"],
+      target: "/s/containers/c1/merged",
+    });
+    const fuse = containerOps({ ...spec, driver: "fuse-overlayfs" }).find((o) => o.op === "fuse-overlay");
+    expect(fuse).toMatchObject({ lowers: ["/s/layers/bbb/diff", "/s/layers/aaa/diff"] });
+  });
+
+  it("binds into the new root before pivot_root, masks after it, and sets ids last", () => {
+    const k = kinds(spec);
+    const pivot = k.indexOf("pivot");
+    expect(k.indexOf("ro-bind")).toBeLessThan(pivot);
+    expect(k.indexOf("tmpfs")).toBeLessThan(pivot);
+    expect(k.indexOf("mask")).toBeGreaterThan(pivot);
+    expect(k.slice(-4)).toEqual(["groups", "setid", "no-new-privs", "chdir"]);
+    const masks = containerOps(spec)
+      .filter((o) => o.op === "mask")
+      .map((o) => (o.op === "mask" ? o.path : ""));
+    expect(masks).toEqual(MASKED_PATHS);
+  });
+
+  it("keeps the host's network without net, and no groups for a single-id map", () => {
+    const k = containerOps({ ...spec, network: "host", groups: undefined });
+    expect(k[1]).toEqual({ op: "unshare", namespaces: ["mount", "ipc", "uts"] });
+    expect(k.some((o) => o.op === "groups")).toBe(false);
+  });
+
+  it("puts --init and --tty after the hostname, before the user's ids, and read-only before pivot_root", () => {
+    const k = kinds({ ...spec, init: true, tty: true, readOnly: true });
+    expect(k.indexOf("init")).toBeGreaterThan(k.indexOf("hostname"));
+    expect(k.indexOf("tty")).toBe(k.indexOf("init") + 1);
+    expect(k.indexOf("setid")).toBeGreaterThan(k.indexOf("tty"));
+    expect(k.indexOf("remount-ro")).toBe(k.indexOf("pivot") - 1);
+  });
+
+  it("becomes the helper's argv", () => {
+    const argv = helperArgs(containerOps(spec).slice(0, 4), ["true"]);
+    expect(argv).toEqual([
+      "--sync-fd",
+      "3",
+      "--rm-after",
+      "/s/containers/c1",
+      "--unshare",
+      "mount,ipc,uts,net",
+      "--mount-private",
+      "--overlay",
+      "/s/layers",
+      "bbb/diff:aaa/diff",
+      "/s/containers/c1/upper",
+      "/s/containers/c1/work",
+      "/s/containers/c1/merged",
+      "--",
+      "true",
+    ]);
+  });
+});
