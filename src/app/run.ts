@@ -27,6 +27,7 @@ export interface RunRequest {
   readonly user?: string;
   readonly hostname?: string;
   readonly volumes: readonly string[];
+  readonly mounts: readonly string[];
   readonly tmpfs: readonly string[];
   readonly readOnly: boolean;
   readonly network: "none" | "host";
@@ -177,6 +178,40 @@ const parseVolume = (v: string): E.Either<NookError, BindMount> => {
   return E.right({ src, dst, readOnly: mode === "ro" });
 };
 
+/**
+ * --mount, Docker's long form: type=bind,source=/a,target=/b[,readonly] or
+ * type=tmpfs,target=/x[,tmpfs-size=BYTES][,tmpfs-mode=OCTAL].
+ */
+export const parseMount = (
+  spec: string,
+): E.Either<NookError, { bind: BindMount } | { tmpfs: { path: string; options: string } }> => {
+  const fields = new Map<string, string>();
+  for (const part of spec.split(",")) {
+    const eq = part.indexOf("=");
+    fields.set(eq < 0 ? part : part.slice(0, eq), eq < 0 ? "true" : part.slice(eq + 1));
+  }
+  const type = fields.get("type") ?? "volume";
+  const target = fields.get("target") ?? fields.get("destination") ?? fields.get("dst");
+  if (!target?.startsWith("/")) return fail(`--mount ${spec}: needs target=/ABSOLUTE/PATH`);
+  const ro = fields.get("readonly") ?? fields.get("ro");
+  if (type === "bind") {
+    const source = fields.get("source") ?? fields.get("src") ?? "";
+    const b = parseVolume(`${source}:${target}:${ro === "true" || ro === "1" ? "ro" : "rw"}`);
+    return E.isLeft(b)
+      ? fail(`--mount ${spec}: ${b.left.message.replace(/^-v [^:]*:[^:]*(:\w+)?: /, "")}`)
+      : E.right({ bind: b.right });
+  }
+  if (type === "tmpfs") {
+    const size = fields.get("tmpfs-size");
+    const mode = fields.get("tmpfs-mode") ?? "1777";
+    if (size !== undefined && !/^\d+[kmg]?$/i.test(size))
+      return fail(`--mount ${spec}: tmpfs-size is a number of bytes`);
+    if (!/^[0-7]{3,4}$/.test(mode)) return fail(`--mount ${spec}: tmpfs-mode is an octal mode`);
+    return E.right({ tmpfs: { path: target, options: `mode=${mode}${size ? `,size=${size}` : ""}` } });
+  }
+  return fail(`--mount ${spec}: type ${type} is not supported (bind and tmpfs are)`);
+};
+
 const hostsFile = (hostname: string): string =>
   `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`;
 
@@ -238,6 +273,13 @@ export const runContainer = async (req: RunRequest): Promise<E.Either<NookError,
     if (E.isLeft(b)) return b;
     binds.push(b.right);
   }
+  const mountTmpfs: { path: string; options: string }[] = [];
+  for (const m of req.mounts) {
+    const parsed = parseMount(m);
+    if (E.isLeft(parsed)) return parsed;
+    if ("bind" in parsed.right) binds.push(parsed.right.bind);
+    else mountTmpfs.push(parsed.right.tmpfs);
+  }
   const id = randomBytes(32).toString("hex");
   const hostname = req.hostname ?? id.slice(0, 12);
   const env = environment(config?.Env ?? [], envFiles, req.env, process.env);
@@ -249,6 +291,7 @@ export const runContainer = async (req: RunRequest): Promise<E.Either<NookError,
   ];
   const dir = prepareDir(store, id, hostname);
   const tmpfs = [
+    ...mountTmpfs,
     ...req.tmpfs.map((t) => {
       const [path = "", options = ""] = t.split(":");
       return { path, options: options || "mode=1777" };

@@ -148,6 +148,29 @@ describeAs("sub", "nook run, user with subordinate ranges", (user) => {
     }
   });
 
+  it("takes --mount's bind and tmpfs forms", async () => {
+    const dir = (await runAs(user(), ["mktemp", "-d", "/tmp/nook-mnt-XXXXXX"])).stdout.trim();
+    try {
+      await runAs(user(), ["sh", "-c", `echo host > ${dir}/in`]);
+      const r = await s.nook([
+        "run",
+        "--rm",
+        "--mount",
+        `type=bind,source=${dir},target=/m,readonly`,
+        "--mount",
+        "type=tmpfs,target=/scratch,tmpfs-mode=700",
+        bb(),
+        "sh",
+        "-c",
+        "cat /m/in; (echo x > /m/out) 2>/dev/null || echo ro; grep ' /scratch ' /proc/mounts | cut -d' ' -f3; stat -c %a /scratch",
+      ]);
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toBe("host\nro\ntmpfs\n700\n");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("streams stdin with -i, binary-safe", async () => {
     const dir = mkdtempSync("/tmp/nook-bin-");
     chmodSync(dir, 0o755);

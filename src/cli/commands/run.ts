@@ -33,6 +33,9 @@ export class RunCommand extends NookCommand {
   entrypoint = Option.String("--entrypoint", { description: "override the image's entrypoint" });
   hostname = Option.String("-h,--hostname", { description: "the container's host name" });
   volume = Option.Array("-v,--volume", [], { description: "bind mount HOST:CONTAINER[:ro|rw]" });
+  mount = Option.Array("--mount", [], {
+    description: "type=bind,source=HOST,target=CTR[,readonly] or type=tmpfs,target=CTR[,tmpfs-size=N]",
+  });
   tmpfs = Option.Array("--tmpfs", [], { description: "mount a tmpfs: PATH[:OPTIONS]" });
   init = Option.Boolean("--init", false, {
     description: "run a small init as pid 1 that reaps zombies and forwards signals",
@@ -69,6 +72,7 @@ export class RunCommand extends NookCommand {
         env: this.env ?? [],
         envFiles: this.envFile ?? [],
         volumes: this.volume ?? [],
+        mounts: this.mount ?? [],
         tmpfs: this.tmpfs ?? [],
         readOnly: this.readOnly,
         network: this.network,
