@@ -4,6 +4,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
+import { listOf } from "../lib/decode.js";
 import { Digest } from "./digest.js";
 import { type ImageManifest, formatDecodeFailure, parseJsonBlob } from "./manifest.js";
 
@@ -26,17 +27,6 @@ const nullable = <C extends t.Mixed>(codec: C): t.Type<t.TypeOf<C> | undefined, 
     (u, c) => (u === null || u === undefined ? t.success(undefined) : codec.validate(u, c)),
     (a) => (a === undefined ? undefined : codec.encode(a)),
   );
-
-/** An array that Docker omits or writes as null when it is empty. */
-const listOf = <C extends t.Mixed>(codec: C, name: string): t.Type<ReadonlyArray<t.TypeOf<C>>, unknown> => {
-  const list = t.readonlyArray(codec, name);
-  return new t.Type<ReadonlyArray<t.TypeOf<C>>, unknown>(
-    name,
-    list.is,
-    (u, c) => (u === null || u === undefined ? t.success([]) : list.validate(u, c)),
-    list.encode,
-  );
-};
 
 const Strings = t.readonlyArray(t.string, "string[]");
 // ExposedPorts and Volumes are sets written as maps to empty objects

@@ -7,6 +7,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
+import { listOf } from "../lib/decode.js";
 import { formatDecodeFailure, parseJsonBlob } from "./manifest.js";
 import { parseReference, type Reference } from "./reference.js";
 
@@ -18,17 +19,6 @@ export interface ArchiveError {
 export const invalidArchive = (message: string): ArchiveError => ({ _tag: "InvalidArchive", message });
 
 export const DOCKER_ARCHIVE_MANIFEST = "manifest.json";
-
-/** An array Docker writes as null when it is empty (Go's nil slice). */
-const listOf = <C extends t.Mixed>(codec: C, name: string): t.Type<ReadonlyArray<t.TypeOf<C>>, unknown> => {
-  const list = t.readonlyArray(codec, name);
-  return new t.Type<ReadonlyArray<t.TypeOf<C>>, unknown>(
-    name,
-    list.is,
-    (u, c) => (u === null || u === undefined ? t.success([]) : list.validate(u, c)),
-    list.encode,
-  );
-};
 
 // moby image/tarexport/tarexport.go, manifestItem. Parent and LayerSources
 // (foreign layers, whose files are absent) are not read.

@@ -3,7 +3,7 @@
 // a failure names the path of the bad field: "manifest.layers[2].digest:
 // expected string, got 42".
 import * as E from "fp-ts/lib/Either.js";
-import type * as t from "io-ts";
+import * as t from "io-ts";
 
 export interface DecodeError {
   readonly _tag: "DecodeError";
@@ -51,3 +51,17 @@ export const decodeJson =
     }
     return decode(codec, root)(parsed);
   };
+
+/** An array that Docker omits or writes as null (Go's nil slice) when it is empty: decoded as []. */
+export const listOf = <C extends t.Mixed>(
+  codec: C,
+  name: string,
+): t.Type<ReadonlyArray<t.TypeOf<C>>, unknown> => {
+  const list = t.readonlyArray(codec, name);
+  return new t.Type<ReadonlyArray<t.TypeOf<C>>, unknown>(
+    name,
+    list.is,
+    (u, c) => (u === null || u === undefined ? t.success([]) : list.validate(u, c)),
+    list.encode,
+  );
+};

@@ -140,3 +140,16 @@ export const expectLayersStack = (fixtures: string, merged: Map<string, TreeEntr
     }
   }
 };
+
+/** The busybox fixture's one layer, as umoci and layers.py made it. */
+export const expectBusyboxLayer = (tree: readonly TreeEntry[]): void => {
+  expect(tree.find((e) => e.path === "bin/busybox")).toMatchObject({
+    type: "file",
+    uid: 0,
+    gid: 0,
+    mode: 0o755,
+  });
+  expect(tree.find((e) => e.path === "bin/sh")).toMatchObject({ type: "symlink", target: "busybox" });
+  expect(tree.find((e) => e.path === "tmp")).toMatchObject({ type: "dir", mode: 0o1777 });
+  expect(tree.find((e) => e.path === "home/app")).toMatchObject({ uid: 1000, gid: 1000 });
+};
