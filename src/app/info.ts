@@ -6,7 +6,8 @@ import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import { which } from "../lib/which.js";
 import { checkIdMapTool } from "../runtime/newidmap.js";
-import { currentIdMapPlan, unshareExec } from "../runtime/userns.js";
+import { currentIdMapPlan } from "../runtime/userns.js";
+import { overlayInUserns } from "./storage-driver.js";
 import { defaultStoreRoot } from "../store/store.js";
 
 /** statfs f_type values (linux/magic.h) of the file systems a store or cgroup tree is likely on. */
@@ -41,33 +42,6 @@ const readTrim = (p: string): string | undefined => {
   } catch {
     return undefined;
   }
-};
-
-/** Mounts an overlay as root of a fresh user namespace; true when the kernel allows it. */
-const overlayInUserns = async (scratch: string): Promise<boolean> => {
-  const plan = await currentIdMapPlan();
-  if (E.isLeft(plan)) return false;
-  for (const d of ["lower", "upper", "work", "merged"]) mkdirSync(join(scratch, d));
-  const started = await unshareExec(
-    plan.right,
-    ["/bin/true"],
-    [
-      { op: "unshare", namespaces: ["mount"] },
-      { op: "mount-private" },
-      {
-        op: "overlay",
-        dir: scratch,
-        lowers: ["lower"],
-        upper: join(scratch, "upper"),
-        work: join(scratch, "work"),
-        target: join(scratch, "merged"),
-      },
-    ],
-    { stdin: "ignore" },
-  )();
-  if (E.isLeft(started)) return false;
-  const status = await started.right.exited;
-  return status.code === 0;
 };
 
 export interface HostInfo {

@@ -14,6 +14,7 @@ import { containerOps, type BindMount } from "../runtime/container-ops.js";
 import { currentIdMapPlan, unshareExec } from "../runtime/userns.js";
 import type { Store } from "../store/store.js";
 import { findImage, openStore, readConfig, type ImageView } from "./images.js";
+import { chooseDriver, type Driver } from "./storage-driver.js";
 import { openTerminal } from "./terminal.js";
 import { waitForwarding } from "./unshare.js";
 
@@ -35,7 +36,8 @@ export interface RunRequest {
   readonly interactive: boolean;
   readonly pull: "missing" | "always" | "never";
   readonly platform?: string;
-  readonly storageDriver: "overlay" | "fuse-overlayfs";
+  /** undefined: the one chooseDriver finds for this host. */
+  readonly storageDriver?: Driver;
   readonly init: boolean;
   readonly tty: boolean;
 }
@@ -280,6 +282,8 @@ export const runContainer = async (req: RunRequest): Promise<E.Either<NookError,
     if ("bind" in parsed.right) binds.push(parsed.right.bind);
     else mountTmpfs.push(parsed.right.tmpfs);
   }
+  const driver = req.storageDriver ? E.right(req.storageDriver) : await chooseDriver(store);
+  if (E.isLeft(driver)) return driver;
   const id = randomBytes(32).toString("hex");
   const hostname = req.hostname ?? id.slice(0, 12);
   const env = environment(config?.Env ?? [], envFiles, req.env, process.env);
@@ -315,7 +319,7 @@ export const runContainer = async (req: RunRequest): Promise<E.Either<NookError,
     groups: single ? undefined : user.right.groups,
     workdir: req.workdir ?? (config?.WorkingDir || "/"),
     removeAfter: req.rm,
-    driver: req.storageDriver,
+    driver: driver.right,
     init: req.init,
     tty: req.tty,
   });

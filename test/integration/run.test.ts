@@ -4,6 +4,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { release } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { describeAs, nookBin, runAs } from "../support/nook.js";
@@ -146,6 +147,30 @@ describeAs("sub", "nook run, user with subordinate ranges", (user) => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("picks a storage driver by mounting an overlay once, and keeps the answer per kernel", async () => {
+    const cache = join(s.dataHome, "nook", "driver.json");
+    await runAs(user(), ["rm", "-f", cache]);
+    const rootType = ["sh", "-c", "grep ' / ' /proc/mounts | cut -d' ' -f3"];
+    const first = await s.nook(["run", "--rm", bb(), ...rootType]);
+    expect(first.stderr).toBe("");
+    const chosen = JSON.parse(readFileSync(cache, "utf8")) as { kernel: string; driver: string };
+    expect(chosen.kernel).toBe(release());
+    // Upstream Linux mounts overlayfs in a user namespace since 5.11.
+    const [major = 0, minor = 0] = release().split(".").map(Number);
+    const overlay = major > 5 || (major === 5 && minor >= 11);
+    expect(chosen.driver).toBe(overlay ? "overlay" : "fuse-overlayfs");
+    expect(first.stdout).toBe(overlay ? "overlay\n" : "fuse.fuse-overlayfs\n");
+    // What is remembered is what runs: said fuse-overlayfs, the root is fuse-overlayfs.
+    await runAs(user(), [
+      "sh",
+      "-c",
+      `printf '{"kernel":"${release()}","driver":"fuse-overlayfs"}' > ${cache}`,
+    ]);
+    const fuse = await s.nook(["run", "--rm", bb(), ...rootType]);
+    expect(fuse.stdout).toBe("fuse.fuse-overlayfs\n");
+    await runAs(user(), ["rm", "-f", cache]);
   });
 
   it("takes --mount's bind and tmpfs forms", async () => {

@@ -48,8 +48,9 @@ export class RunCommand extends NookCommand {
   });
   pull = Option.String("--pull", "missing", { description: "missing, always or never" });
   platform = Option.String("--platform", { description: "os/arch[/variant] when the image is pulled" });
-  storageDriver = Option.String("--storage-driver", "overlay", {
-    description: "overlay (kernel overlayfs in the user namespace) or fuse-overlayfs",
+  storageDriver = Option.String("--storage-driver", {
+    description:
+      "overlay (kernel overlayfs in the user namespace) or fuse-overlayfs; default: what this host can do",
   });
   image = Option.String({ name: "IMAGE" });
   command = Option.Proxy({ name: "COMMAND" });
@@ -61,7 +62,8 @@ export class RunCommand extends NookCommand {
       );
     if (this.pull !== "missing" && this.pull !== "always" && this.pull !== "never")
       return this.fail(`--pull takes missing, always or never, not ${this.pull}`);
-    if (this.storageDriver !== "overlay" && this.storageDriver !== "fuse-overlayfs")
+    const sd = this.storageDriver;
+    if (sd !== undefined && sd !== "overlay" && sd !== "fuse-overlayfs")
       return this.fail(`--storage-driver takes overlay or fuse-overlayfs, not ${this.storageDriver}`);
     const { runContainer } = await import("../../app/run.js");
     trace("run: code loaded");
@@ -79,7 +81,7 @@ export class RunCommand extends NookCommand {
         rm: this.rm,
         interactive: this.interactive,
         pull: this.pull,
-        storageDriver: this.storageDriver,
+        ...(sd === "overlay" || sd === "fuse-overlayfs" ? { storageDriver: sd } : {}),
         init: this.init,
         tty: this.tty,
         ...(this.entrypoint !== undefined ? { entrypoint: this.entrypoint } : {}),

@@ -1,0 +1,91 @@
+// Which rootfs driver a container gets when the user names none: kernel
+// overlayfs where the kernel mounts it in a user namespace (checked by
+// mounting one, not guessed from the version: distributions patch this),
+// else fuse-overlayfs. The answer is kept in the store per kernel release, so
+// the check costs one run, once.
+import { accessSync, constants, mkdirSync, readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { release } from "node:os";
+import { join } from "node:path";
+import * as E from "fp-ts/lib/Either.js";
+import type { NookError } from "../lib/errors.js";
+import { which } from "../lib/which.js";
+import { currentIdMapPlan, unshareExec } from "../runtime/userns.js";
+import type { Store } from "../store/store.js";
+
+export type Driver = "overlay" | "fuse-overlayfs";
+
+/** Mounts an overlay as root of a fresh user namespace; true when the kernel allows it. */
+export const overlayInUserns = async (scratch: string): Promise<boolean> => {
+  const plan = await currentIdMapPlan();
+  if (E.isLeft(plan)) return false;
+  for (const d of ["lower", "upper", "work", "merged"]) mkdirSync(join(scratch, d));
+  const started = await unshareExec(
+    plan.right,
+    ["/bin/true"],
+    [
+      { op: "unshare", namespaces: ["mount"] },
+      { op: "mount-private" },
+      {
+        op: "overlay",
+        dir: scratch,
+        lowers: ["lower"],
+        upper: join(scratch, "upper"),
+        work: join(scratch, "work"),
+        target: join(scratch, "merged"),
+      },
+    ],
+    { stdin: "ignore" },
+  )();
+  if (E.isLeft(started)) return false;
+  const status = await started.right.exited;
+  return status.code === 0;
+};
+
+const fuseUsable = (): boolean => {
+  if (!which("fuse-overlayfs")) return false;
+  try {
+    accessSync("/dev/fuse", constants.R_OK | constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const CACHE = "driver.json";
+
+const cached = (store: Store): Driver | undefined => {
+  try {
+    const c = JSON.parse(readFileSync(join(store.root, CACHE), "utf8")) as {
+      kernel?: unknown;
+      driver?: unknown;
+    };
+    return c.kernel === release() && (c.driver === "overlay" || c.driver === "fuse-overlayfs")
+      ? c.driver
+      : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+export const chooseDriver = async (store: Store): Promise<E.Either<NookError, Driver>> => {
+  const known = cached(store);
+  if (known) return E.right(known);
+  const scratch = await mkdtemp(join(store.root, "tmp", `probe-${process.pid}-`));
+  let overlay = false;
+  try {
+    overlay = await overlayInUserns(scratch);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  const driver: Driver | undefined = overlay ? "overlay" : fuseUsable() ? "fuse-overlayfs" : undefined;
+  if (!driver)
+    return E.left({
+      _tag: "NoStorageDriver",
+      message: "this kernel does not mount overlayfs in a user namespace, and fuse-overlayfs is not usable",
+      hint: "install fuse-overlayfs (apt-get install fuse-overlayfs) and make /dev/fuse readable and writable",
+    });
+  mkdirSync(store.root, { recursive: true });
+  await store.writeAtomic(join(store.root, CACHE), JSON.stringify({ kernel: release(), driver }));
+  return E.right(driver);
+};
