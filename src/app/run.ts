@@ -11,6 +11,7 @@ import { digestHex } from "../image/digest.js";
 import type { NookError } from "../lib/errors.js";
 import { trace } from "../lib/trace.js";
 import { containerOps, type BindMount } from "../runtime/container-ops.js";
+import type { IdMapPlan } from "../runtime/idmap.js";
 import { currentIdMapPlan, unshareExec } from "../runtime/userns.js";
 import type { Store } from "../store/store.js";
 import { findImage, openStore, readConfig, type ImageView } from "./images.js";
@@ -226,7 +227,7 @@ const hostResolvConf = (): string => {
 };
 
 /** Makes the container's directory: upper, work and merged dirs, and the files bound into /etc. */
-const prepareDir = (store: Store, id: string, hostname: string): string => {
+const prepareDir = (store: Store, id: string, hostname: string, rm: boolean): string => {
   const dir = join(store.root, "containers", id);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   // The upper dir's owner and mode are the container's / (overlayfs takes the root's from it).
@@ -234,6 +235,8 @@ const prepareDir = (store: Store, id: string, hostname: string): string => {
   writeFileSync(join(dir, "hostname"), `${hostname}\n`);
   writeFileSync(join(dir, "hosts"), hostsFile(hostname));
   writeFileSync(join(dir, "resolv.conf"), hostResolvConf());
+  // --rm: should this nook die before its helper removes the dir, the next run will.
+  if (rm) writeFileSync(join(dir, "remove-with"), String(process.pid));
   return dir;
 };
 
@@ -251,6 +254,7 @@ export const runContainer = async (req: RunRequest): Promise<E.Either<NookError,
   if (argv.length === 0) return fail(`${req.image} has no command: give one after the image name`);
   const plan = await currentIdMapPlan();
   if (E.isLeft(plan)) return plan;
+  await removeAbandoned(store, plan.right);
   const single = plan.right.kind === "single";
   const user = resolveUser(
     req.user ?? config?.User ?? "",
@@ -293,7 +297,7 @@ export const runContainer = async (req: RunRequest): Promise<E.Either<NookError,
     ...(req.tty ? ["TERM=xterm"] : []),
     ...env,
   ];
-  const dir = prepareDir(store, id, hostname);
+  const dir = prepareDir(store, id, hostname, req.rm);
   const tmpfs = [
     ...mountTmpfs,
     ...req.tmpfs.map((t) => {
@@ -346,6 +350,20 @@ export const runContainer = async (req: RunRequest): Promise<E.Either<NookError,
   trace("run: container exited");
   if (req.rm) removeLeftovers(dir);
   return status;
+};
+
+/**
+ * Directories of --rm containers whose nook was killed: ours to remove, from
+ * inside the user namespace when the container left files of subordinate ids.
+ */
+const removeAbandoned = async (store: Store, plan: IdMapPlan): Promise<void> => {
+  const left = store.abandonedContainers().filter((d) => {
+    removeLeftovers(d);
+    return existsSync(d);
+  });
+  if (left.length === 0) return;
+  const started = await unshareExec(plan, ["rm", "-rf", "--", ...left], [], { stdin: "ignore" })();
+  if (E.isRight(started)) await started.right.exited;
 };
 
 /** What the helper could not remove (it failed before its --rm-after, or was killed): our own files only then. */

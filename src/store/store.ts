@@ -110,6 +110,30 @@ export class Store {
     return left;
   }
 
+  /**
+   * Containers run with --rm whose nook is gone (killed before its helper
+   * could remove them): their directories, named in containers/ID/remove-with
+   * by the pid of the nook that ran them.
+   */
+  abandonedContainers(): string[] {
+    const dir = this.path("containers");
+    let ids: string[] = [];
+    try {
+      ids = readdirSync(dir);
+    } catch {
+      return [];
+    }
+    return ids
+      .filter((id) => {
+        try {
+          return !isAlive(Number(readFileSync(join(dir, id, "remove-with"), "utf8")));
+        } catch {
+          return false;
+        }
+      })
+      .map((id) => join(dir, id));
+  }
+
   /** Writes bytes under a temp name in the same directory, then renames. */
   async writeAtomic(file: string, data: string | Buffer): Promise<void> {
     const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;

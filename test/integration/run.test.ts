@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { release } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
-import { describeAs, nookBin, runAs } from "../support/nook.js";
+import { describeAs, descendants, nookBin, runAs, running } from "../support/nook.js";
 import { dumpTree, freshStore, type TestStore } from "../support/store.js";
 import { isRoot } from "../support/users.js";
 
@@ -250,6 +250,36 @@ describeAs("sub", "nook run, user with subordinate ranges", (user) => {
       rmSync(join(out, ".."), { recursive: true, force: true });
     }
   });
+
+  it.skipIf(!isRoot())(
+    "removes a --rm container's directory on the next run when nook was killed -9",
+    async () => {
+      const u = user();
+      // The container leaves a file of a subordinate id (uid 1000 inside), which only the namespace can remove.
+      const script = "touch /tmp/mine && chown 1000:1000 /tmp/mine && echo ready && sleep 30";
+      const cmd = `echo $$; exec env XDG_DATA_HOME=${s.dataHome} HOME=${u.home} ${process.execPath} ${nookBin()} run --rm ${bb()} sh -c "${script}"`;
+      const child = spawn("runuser", ["-u", u.name, "--", "sh", "-c", cmd], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      const pid = await new Promise<number>((resolve) =>
+        child.stdout.setEncoding("utf8").on("data", (d: string) => {
+          out += d;
+          if (out.includes("ready")) resolve(Number(out.split("\n")[0]));
+        }),
+      );
+      const tree = descendants(pid);
+      process.kill(pid, "SIGKILL");
+      await new Promise((r) => child.once("close", r));
+      for (let i = 0; i < 50 && tree.some(running); i++) await new Promise((r) => setTimeout(r, 100));
+      const containers = join(s.dataHome, "nook", "containers");
+      const left = (await dumpTree(s, containers)).filter((e) => !e.path.includes("/"));
+      expect(left).toHaveLength(1);
+      const next = await s.nook(["run", "--rm", bb(), "true"]);
+      expect(next.stderr).toBe("");
+      expect(await dumpTree(s, containers)).toEqual([]);
+    },
+  );
 
   it("ends the container when its terminal hangs up", async () => {
     const u = user();
