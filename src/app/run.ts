@@ -17,7 +17,7 @@ import type { Store } from "../store/store.js";
 import { findImage, openStore, readConfig, type ImageView } from "./images.js";
 import { chooseDriver, type Driver } from "./storage-driver.js";
 import { openTerminal } from "./terminal.js";
-import { waitForwarding } from "./unshare.js";
+import { forwardSignals, waitForwarding } from "./unshare.js";
 
 export interface RunRequest {
   readonly image: string;
@@ -331,6 +331,7 @@ export const runContainer = async (req: RunRequest): Promise<E.Either<NookError,
   if (terminal && E.isLeft(terminal)) return terminal;
   const pty = terminal?.right;
   trace("run: start helper");
+  const fwd = forwardSignals();
   const started = await unshareExec(plan.right, argv, ops, {
     env: Object.fromEntries(
       withDefaults.map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
@@ -342,9 +343,10 @@ export const runContainer = async (req: RunRequest): Promise<E.Either<NookError,
   pty?.attach(req.interactive);
   let status: E.Either<NookError, number>;
   try {
-    status = E.isLeft(started) ? started : E.right(await waitForwarding(started.right));
+    status = E.isLeft(started) ? started : E.right(await waitForwarding(started.right, fwd));
     if (pty && E.isRight(started)) await pty.drained;
   } finally {
+    fwd.close();
     pty?.restore();
   }
   trace("run: container exited");

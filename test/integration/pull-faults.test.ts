@@ -128,10 +128,14 @@ describeAs("sub", "nook pull through failures", (user) => {
       const killed = await new Promise<boolean>((resolve) => {
         let out = "";
         let pid = 0;
+        let sent = false;
         child.stdout.setEncoding("utf8").on("data", (d: string) => {
+          if (sent) return;
           out += d;
-          pid ||= Number(out.split("\n")[0]);
+          // The pid line is whole only once its newline has arrived.
+          if (!pid && out.includes("\n")) pid = Number(out.split("\n")[0]);
           if (pid && /"status":"downloading","bytes":[1-9]/.test(out)) {
+            sent = true;
             tree = descendants(pid);
             process.kill(pid, "SIGKILL");
             resolve(true);
