@@ -1,13 +1,12 @@
 // nook info: what this host gives a rootless container, each fact checked
 // rather than assumed (the overlay check mounts one in a user namespace).
-import { mkdtempSync, readFileSync, rmSync, mkdirSync, statfsSync, accessSync, constants } from "node:fs";
+import { mkdirSync, readFileSync, statfsSync } from "node:fs";
 import { release } from "node:os";
-import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import { which } from "../lib/which.js";
 import { checkIdMapTool } from "../runtime/newidmap.js";
 import { currentIdMapPlan } from "../runtime/userns.js";
-import { overlayInUserns } from "./storage-driver.js";
+import { devFuseUsable, driverFor, probeOverlay } from "./storage-driver.js";
 import { defaultStoreRoot } from "../store/store.js";
 
 /** statfs f_type values (linux/magic.h) of the file systems a store or cgroup tree is likely on. */
@@ -68,28 +67,13 @@ export interface HostInfo {
   readonly cgroups: { readonly version: "v2" | "v1 or hybrid"; readonly filesystem: string };
 }
 
-const usable = (path: string): boolean => {
-  try {
-    accessSync(path, constants.R_OK | constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 export const hostInfo = async (): Promise<HostInfo> => {
   const plan = await currentIdMapPlan();
   const root = defaultStoreRoot();
   mkdirSync(root, { recursive: true, mode: 0o700 });
-  const scratch = mkdtempSync(join(root, ".info-"));
-  let overlay = false;
-  try {
-    overlay = await overlayInUserns(scratch);
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  const overlay = await probeOverlay(root);
   const fuse = which("fuse-overlayfs");
-  const devFuse = usable("/dev/fuse");
+  const devFuse = devFuseUsable();
   const tool = await checkIdMapTool("newuidmap")();
   const cgroupFs = fsType("/sys/fs/cgroup");
   const ranges = (kind: "uids" | "gids"): string =>
@@ -112,7 +96,7 @@ export const hostInfo = async (): Promise<HostInfo> => {
       overlayInUserNamespace: overlay,
       fuseOverlayfs: fuse,
       devFuse,
-      driver: overlay ? "overlay" : fuse && devFuse ? "fuse-overlayfs" : "none",
+      driver: driverFor(overlay) ?? "none",
     },
     network: { pasta: which("pasta"), slirp4netns: which("slirp4netns") },
     cgroups: { version: cgroupFs === "cgroup2" ? "v2" : "v1 or hybrid", filesystem: cgroupFs },

@@ -42,8 +42,17 @@ export const overlayInUserns = async (scratch: string): Promise<boolean> => {
   return status.code === 0;
 };
 
-const fuseUsable = (): boolean => {
-  if (!which("fuse-overlayfs")) return false;
+/** overlayInUserns in a scratch directory made (and removed) under `parent`. */
+export const probeOverlay = async (parent: string): Promise<boolean> => {
+  const scratch = await mkdtemp(join(parent, `probe-${process.pid}-`));
+  try {
+    return await overlayInUserns(scratch);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+};
+
+export const devFuseUsable = (): boolean => {
   try {
     accessSync("/dev/fuse", constants.R_OK | constants.W_OK);
     return true;
@@ -51,6 +60,10 @@ const fuseUsable = (): boolean => {
     return false;
   }
 };
+
+/** The driver that follows from whether kernel overlay works; undefined when neither does. */
+export const driverFor = (overlay: boolean): Driver | undefined =>
+  overlay ? "overlay" : which("fuse-overlayfs") && devFuseUsable() ? "fuse-overlayfs" : undefined;
 
 const CACHE = "driver.json";
 
@@ -71,14 +84,7 @@ const cached = (store: Store): Driver | undefined => {
 export const chooseDriver = async (store: Store): Promise<E.Either<NookError, Driver>> => {
   const known = cached(store);
   if (known) return E.right(known);
-  const scratch = await mkdtemp(join(store.root, "tmp", `probe-${process.pid}-`));
-  let overlay = false;
-  try {
-    overlay = await overlayInUserns(scratch);
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
-  const driver: Driver | undefined = overlay ? "overlay" : fuseUsable() ? "fuse-overlayfs" : undefined;
+  const driver = driverFor(await probeOverlay(join(store.root, "tmp")));
   if (!driver)
     return E.left({
       _tag: "NoStorageDriver",
