@@ -221,9 +221,13 @@ op_fuse_overlay (const struct nh_op *op, struct nh_error *err)
 {
   char data[8192];
   struct statfs sf;
-  int status;
+  int status, n;
 
-  snprintf (data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s", op->args[1], op->args[2], op->args[3]);
+  n = snprintf (data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s%s%s", op->args[1], op->args[2],
+                op->args[3], op->args[5][0] ? "," : "", op->args[5]);
+
+  if (n < 0 || (size_t) n >= sizeof data)
+    return nh_fail (err, E2BIG, "mount fuse-overlayfs on %s: too many layers", op->args[4]);
   fuse_pid = fork ();
   if (fuse_pid < 0)
     return nh_fail (err, errno, "fork fuse-overlayfs");

@@ -64,7 +64,7 @@ static const struct
   { "--rm-after", NH_OP_RM_AFTER, 1 },
   { "--mount-private", NH_OP_MOUNT_PRIVATE, 0 },
   { "--overlay", NH_OP_OVERLAY, 5 },
-  { "--fuse-overlay", NH_OP_FUSE_OVERLAY, 5 },
+  { "--fuse-overlay", NH_OP_FUSE_OVERLAY, 6 },
   { "--bind", NH_OP_BIND, 2 },
   { "--ro-bind", NH_OP_RO_BIND, 2 },
   { "--remount-ro", NH_OP_REMOUNT_RO, 1 },

@@ -20,7 +20,8 @@ enum nh_op_kind
   NH_OP_RM_AFTER,       /* --rm-after DIR: the waiting parent removes DIR when the child is gone */
   NH_OP_MOUNT_PRIVATE,  /* --mount-private: no mount events leak back to the host */
   NH_OP_OVERLAY,        /* --overlay DIR LOWERS UPPER WORK TARGET: overlayfs, LOWERS relative to DIR */
-  NH_OP_FUSE_OVERLAY,   /* --fuse-overlay DIR LOWERS UPPER WORK TARGET: the same with fuse-overlayfs */
+  NH_OP_FUSE_OVERLAY,   /* --fuse-overlay DIR LOWERS UPPER WORK TARGET OPTS: the same with fuse-overlayfs,
+                           OPTS (may be empty) added to its -o: uidmapping=...,gidmapping=... */
   NH_OP_BIND,           /* --bind SRC DST */
   NH_OP_RO_BIND,        /* --ro-bind SRC DST */
   NH_OP_REMOUNT_RO,     /* --remount-ro DST: make a mount read-only (keeping its locked flags) */
@@ -38,7 +39,7 @@ enum nh_op_kind
   NH_OP_TTY,            /* --tty: a new session whose controlling terminal is stdin */
 };
 
-#define NH_OP_MAX_ARGS 5
+#define NH_OP_MAX_ARGS 6
 
 struct nh_op
 {

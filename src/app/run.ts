@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { userInfo } from "node:os";
 import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import type { ImageConfig } from "../image/config.js";
@@ -11,11 +12,12 @@ import { digestHex } from "../image/digest.js";
 import type { NookError } from "../lib/errors.js";
 import { trace } from "../lib/trace.js";
 import { containerOps, type BindMount } from "../runtime/container-ops.js";
-import type { IdMapPlan } from "../runtime/idmap.js";
+import { fuseMappingText, keepIdPlan, mapsInside, translateIds, type IdMapPlan } from "../runtime/idmap.js";
 import { currentIdMapPlan, unshareExec } from "../runtime/userns.js";
 import type { Store } from "../store/store.js";
 import { findImage, openStore, readConfig, type ImageView } from "./images.js";
-import { chooseDriver, type Driver } from "./storage-driver.js";
+import { which } from "../lib/which.js";
+import { chooseDriver, devFuseUsable, type Driver } from "./storage-driver.js";
 import { openTerminal } from "./terminal.js";
 import { forwardSignals, waitForwarding } from "./unshare.js";
 
@@ -41,6 +43,12 @@ export interface RunRequest {
   readonly storageDriver?: Driver;
   readonly init: boolean;
   readonly tty: boolean;
+  /** keep-id: your own uid and gid keep their numbers inside (Podman's --userns=keep-id). */
+  readonly userns: "host" | "keep-id";
+  /** Bind your home directory at its own path, as yourself (keep-id), like Apptainer. */
+  readonly bindHome: boolean;
+  /** Bind the working directory at its own path and start there, as yourself (keep-id). */
+  readonly bindCwd: boolean;
 }
 
 const fail = (message: string, hint?: string): E.Either<NookError, never> =>
@@ -240,6 +248,64 @@ const prepareDir = (store: Store, id: string, hostname: string, rm: boolean): st
   return dir;
 };
 
+interface HostUser {
+  readonly uid: number;
+  readonly gid: number;
+  readonly name: string;
+  readonly home: string;
+}
+
+const hostUser = (): HostUser => {
+  const uid = process.getuid?.() ?? 0;
+  const gid = process.getgid?.() ?? 0;
+  try {
+    const u = userInfo();
+    return { uid, gid, name: u.username, home: u.homedir };
+  } catch {
+    // no passwd entry for us (some HPC and CI setups)
+    return { uid, gid, name: `user${uid}`, home: process.env.HOME ?? "/" };
+  }
+};
+
+const describeIds = (plan: IdMapPlan): string =>
+  plan.uids.map((e) => (e.count === 1 ? `${e.inside}` : `${e.inside}-${e.inside + e.count - 1}`)).join(", ");
+
+const keepIdDriver = (chosen: Driver, forced: Driver | undefined): E.Either<NookError, Driver> => {
+  if (chosen === "fuse-overlayfs") return E.right(chosen);
+  if (forced !== undefined)
+    return fail(
+      `--userns=keep-id cannot run on --storage-driver ${forced}: it would show the image's files under other owners`,
+      "use --storage-driver fuse-overlayfs, or leave --storage-driver out",
+    );
+  if (which("fuse-overlayfs") && devFuseUsable()) return E.right("fuse-overlayfs");
+  return fail(
+    "--userns=keep-id needs fuse-overlayfs (to show the image's owners under your own id without copying the image), and it is not usable here",
+    "install fuse-overlayfs (apt-get install fuse-overlayfs) and make /dev/fuse readable and writable",
+  );
+};
+
+/**
+ * /etc/passwd and /etc/group with an entry for you, as Podman's keep-id adds
+ * one, when the image has none for your ids: written in the container's dir,
+ * bound over the image's.
+ */
+const keepIdAccounts = (dir: string, self: HostUser, passwd: string, group: string): BindMount[] => {
+  const has = (file: string, id: number): boolean =>
+    file.split("\n").some((l) => l.split(":")[2] === String(id));
+  const add = (file: string, line: string): string =>
+    `${file}${file === "" || file.endsWith("\n") ? "" : "\n"}${line}\n`;
+  const out: BindMount[] = [];
+  if (!has(passwd, self.uid)) {
+    writeFileSync(join(dir, "passwd"), add(passwd, `${self.name}:*:${self.uid}:${self.gid}:${self.name}:${self.home}:/bin/sh`));
+    out.push({ src: join(dir, "passwd"), dst: "/etc/passwd", readOnly: false });
+  }
+  if (!has(group, self.gid)) {
+    writeFileSync(join(dir, "group"), add(group, `${self.name}:x:${self.gid}:`));
+    out.push({ src: join(dir, "group"), dst: "/etc/group", readOnly: false });
+  }
+  return out;
+};
+
 /** Runs the container in the foreground; resolves to its exit status. */
 export const runContainer = async (req: RunRequest): Promise<E.Either<NookError, number>> => {
   const store = openStore();
@@ -252,21 +318,32 @@ export const runContainer = async (req: RunRequest): Promise<E.Either<NookError,
   const config = (await readConfig(store, view.record))?.config;
   const argv = commandLine(config, req);
   if (argv.length === 0) return fail(`${req.image} has no command: give one after the image name`);
-  const plan = await currentIdMapPlan();
-  if (E.isLeft(plan)) return plan;
-  await removeAbandoned(store, plan.right);
-  const single = plan.right.kind === "single";
-  const user = resolveUser(
-    req.user ?? config?.User ?? "",
-    imageFile(store, view, "etc/passwd"),
-    imageFile(store, view, "etc/group"),
-  );
+  const plain = await currentIdMapPlan();
+  if (E.isLeft(plain)) return plain;
+  await removeAbandoned(store, plain.right);
+  const keepId = req.userns === "keep-id" || req.bindHome || req.bindCwd;
+  const self = hostUser();
+  const plan = keepId ? keepIdPlan(plain.right, self) : plain.right;
+  const single = plan.kind === "single";
+  const passwd = imageFile(store, view, "etc/passwd");
+  const group = imageFile(store, view, "etc/group");
+  const user =
+    keepId && req.user === undefined
+      ? E.right({ uid: self.uid, gid: self.gid, home: self.home, groups: [self.gid] })
+      : resolveUser(req.user ?? config?.User ?? "", passwd, group);
   if (E.isLeft(user)) return fail(user.left);
-  if (single && (user.right.uid !== 0 || user.right.gid !== 0))
-    return fail(
-      `cannot run as ${user.right.uid}:${user.right.gid}: you have no subordinate ids, so only root (your own id) exists in the container`,
-      "run with -u 0, or ask your administrator for a range in /etc/subuid and /etc/subgid",
-    );
+  if (!mapsInside(plan.uids, user.right.uid) || !mapsInside(plan.gids, user.right.gid))
+    return single
+      ? fail(
+          `cannot run as ${user.right.uid}:${user.right.gid}: you have no subordinate ids, so only your own id exists in the container (as ${plan.uids[0]?.inside ?? 0}:${plan.gids[0]?.inside ?? 0})`,
+          keepId
+            ? "leave out -u, or ask your administrator for a range in /etc/subuid and /etc/subgid"
+            : "run with -u 0, or ask your administrator for a range in /etc/subuid and /etc/subgid",
+        )
+      : fail(
+          `cannot run as ${user.right.uid}:${user.right.gid}: the id is outside your user namespace (${describeIds(plan)})`,
+          "pick an id within your ranges in /etc/subuid and /etc/subgid",
+        );
   const envFiles: string[] = [];
   for (const f of req.envFiles) {
     const lines = readEnvFile(f);
@@ -286,18 +363,28 @@ export const runContainer = async (req: RunRequest): Promise<E.Either<NookError,
     if ("bind" in parsed.right) binds.push(parsed.right.bind);
     else mountTmpfs.push(parsed.right.tmpfs);
   }
-  const driver = req.storageDriver ? E.right(req.storageDriver) : await chooseDriver(store);
+  const chosen = req.storageDriver ? E.right(req.storageDriver) : await chooseDriver(store);
+  if (E.isLeft(chosen)) return chosen;
+  // keep-id moves the ids the layers were unpacked under: only fuse-overlayfs
+  // can show the image's owners through that (its uidmapping); kernel overlay
+  // would need a chowned copy of the image. A single-id map moves nothing.
+  const translate = keepId && plan.kind === "subid";
+  const driver = translate ? keepIdDriver(chosen.right, req.storageDriver) : E.right(chosen.right);
   if (E.isLeft(driver)) return driver;
+  if (req.bindHome) binds.push({ src: self.home, dst: self.home, readOnly: false });
+  if (req.bindCwd && !(req.bindHome && process.cwd() === self.home))
+    binds.push({ src: process.cwd(), dst: process.cwd(), readOnly: false });
   const id = randomBytes(32).toString("hex");
   const hostname = req.hostname ?? id.slice(0, 12);
   const env = environment(config?.Env ?? [], envFiles, req.env, process.env);
   const withDefaults = [
     `HOSTNAME=${hostname}`,
-    `HOME=${user.right.home}`,
+    `HOME=${req.bindHome && req.user === undefined ? self.home : user.right.home}`,
     ...(req.tty ? ["TERM=xterm"] : []),
     ...env,
   ];
   const dir = prepareDir(store, id, hostname, req.rm);
+  if (keepId && req.user === undefined) binds.push(...keepIdAccounts(dir, self, passwd, group));
   const tmpfs = [
     ...mountTmpfs,
     ...req.tmpfs.map((t) => {
@@ -321,9 +408,14 @@ export const runContainer = async (req: RunRequest): Promise<E.Either<NookError,
     uid: user.right.uid,
     gid: user.right.gid,
     groups: single ? undefined : user.right.groups,
-    workdir: req.workdir ?? (config?.WorkingDir || "/"),
+    workdir: req.workdir ?? (req.bindCwd ? process.cwd() : config?.WorkingDir || "/"),
     removeAfter: req.rm,
     driver: driver.right,
+    ...(translate
+      ? {
+          fuseOptions: `uidmapping=${fuseMappingText(translateIds(plain.right.uids, plan.uids))},gidmapping=${fuseMappingText(translateIds(plain.right.gids, plan.gids))}`,
+        }
+      : {}),
     init: req.init,
     tty: req.tty,
   });
@@ -332,7 +424,7 @@ export const runContainer = async (req: RunRequest): Promise<E.Either<NookError,
   const pty = terminal?.right;
   trace("run: start helper");
   const fwd = forwardSignals();
-  const started = await unshareExec(plan.right, argv, ops, {
+  const started = await unshareExec(plan, argv, ops, {
     env: Object.fromEntries(
       withDefaults.map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
     ),

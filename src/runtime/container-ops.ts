@@ -65,6 +65,8 @@ export interface ContainerSpec {
   readonly removeAfter: boolean;
   /** Kernel overlayfs, or fuse-overlayfs where the kernel will not mount overlay in a user namespace. */
   readonly driver: "overlay" | "fuse-overlayfs";
+  /** fuse-overlayfs's uidmapping/gidmapping, when the namespace sees the layers' owners under other numbers (keep-id). */
+  readonly fuseOptions?: string;
   /** A small init as pid 1 that reaps zombies and passes signals on (--init). */
   readonly init: boolean;
   /** stdin is a pty: make it the command's controlling terminal (-t). */
@@ -91,6 +93,7 @@ export const containerOps = (s: ContainerSpec): HelperOp[] => {
       upper: `${s.dir}/upper`,
       work: `${s.dir}/work`,
       target: merged,
+      ...(s.driver === "fuse-overlayfs" && s.fuseOptions ? { options: s.fuseOptions } : {}),
     },
     { op: "unshare", namespaces: ["pid"] },
     // pid 1 gets a mount namespace of its own: pivot_root moves the root of

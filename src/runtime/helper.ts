@@ -27,6 +27,8 @@ export type HelperOp =
       readonly upper: string;
       readonly work: string;
       readonly target: string;
+      /** fuse-overlayfs only: more -o options (uidmapping=...,gidmapping=...). */
+      readonly options?: string;
     }
   | { readonly op: "bind" | "ro-bind"; readonly src: string; readonly dst: string }
   | {
@@ -61,8 +63,9 @@ export const helperArgs = (ops: readonly HelperOp[], argv: readonly string[]): s
       case "mount-private":
         return ["--mount-private"];
       case "overlay":
-      case "fuse-overlay":
         return [`--${o.op}`, o.dir, o.lowers.join(":"), o.upper, o.work, o.target];
+      case "fuse-overlay":
+        return [`--${o.op}`, o.dir, o.lowers.join(":"), o.upper, o.work, o.target, o.options ?? ""];
       case "bind":
       case "ro-bind":
         return [`--${o.op}`, o.src, o.dst];

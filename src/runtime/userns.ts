@@ -7,7 +7,7 @@ import * as E from "fp-ts/lib/Either.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { pipe } from "fp-ts/lib/function.js";
 import { startHelper, type HelperError, type HelperOp, type RunningHelper } from "./helper.js";
-import { planIdMap, type IdMapPlan, type IdMapPlanError } from "./idmap.js";
+import { mapsInside, planIdMap, type IdMapPlan, type IdMapPlanError } from "./idmap.js";
 import { applyIdMap, type IdMapError } from "./newidmap.js";
 import { readRanges, type Owner } from "./subid.js";
 
@@ -45,7 +45,10 @@ export const usernsOps = (plan: IdMapPlan): HelperOp[] => [
   // With a single-id map setgroups(2) is denied in the namespace; otherwise
   // drop the host's supplementary groups, which would show as nogroup.
   ...(plan.kind === "single" ? [] : [{ op: "setgroups-clear" } as const]),
-  { op: "setid", uid: 0, gid: 0 },
+  // Root of the namespace where it is mapped; a keep-id single map has only
+  // the user's own id, which the helper already is once the map is written
+  // (its capabilities in the namespace do not depend on the id).
+  ...(mapsInside(plan.uids, 0) && mapsInside(plan.gids, 0) ? [{ op: "setid", uid: 0, gid: 0 } as const] : []),
 ];
 
 /** The fix for the ways a host refuses unprivileged user namespaces. */

@@ -378,7 +378,7 @@ describeAs("nosub", "nook run, user without subordinate ranges", (user) => {
     const r = await s.nook(["run", "--rm", layersImage(), "id"]);
     expect(r.code).toBe(125);
     expect(r.stderr.split("\n")[0]).toBe(
-      "nook: cannot run as 1000:1000: you have no subordinate ids, so only root (your own id) exists in the container",
+      "nook: cannot run as 1000:1000: you have no subordinate ids, so only your own id exists in the container (as 0:0)",
     );
   });
 });

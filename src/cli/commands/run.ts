@@ -52,6 +52,15 @@ export class RunCommand extends NookCommand {
     description:
       "overlay (kernel overlayfs in the user namespace) or fuse-overlayfs; default: what this host can do",
   });
+  userns = Option.String("--userns", "host", {
+    description: "host (default: you are root inside) or keep-id (your own uid and gid inside)",
+  });
+  bindHome = Option.Boolean("--bind-home", false, {
+    description: "bind your home directory at its own path and run as yourself (implies --userns=keep-id)",
+  });
+  bindCwd = Option.Boolean("--bind-cwd", false, {
+    description: "bind the current directory at its own path, start there, as yourself (implies --userns=keep-id)",
+  });
   image = Option.String({ name: "IMAGE" });
   command = Option.Proxy({ name: "COMMAND" });
 
@@ -65,6 +74,9 @@ export class RunCommand extends NookCommand {
     const sd = this.storageDriver;
     if (sd !== undefined && sd !== "overlay" && sd !== "fuse-overlayfs")
       return this.fail(`--storage-driver takes overlay or fuse-overlayfs, not ${this.storageDriver}`);
+    const userns = this.userns === "" ? "host" : this.userns;
+    if (userns !== "host" && userns !== "keep-id")
+      return this.fail(`--userns takes host or keep-id, not ${this.userns}`);
     const { runContainer } = await import("../../app/run.js");
     trace("run: code loaded");
     return this.settle(
@@ -84,6 +96,9 @@ export class RunCommand extends NookCommand {
         ...(sd === "overlay" || sd === "fuse-overlayfs" ? { storageDriver: sd } : {}),
         init: this.init,
         tty: this.tty,
+        userns,
+        bindHome: this.bindHome,
+        bindCwd: this.bindCwd,
         ...(this.entrypoint !== undefined ? { entrypoint: this.entrypoint } : {}),
         ...(this.workdir !== undefined ? { workdir: this.workdir } : {}),
         ...(this.user !== undefined ? { user: this.user } : {}),
