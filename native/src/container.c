@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -415,6 +416,44 @@ op_mask (const char *path, struct nh_error *err)
   return mount ("/dev/null", path, NULL, MS_BIND, NULL) < 0 ? nh_fail (err, errno, "mask %s", path) : 0;
 }
 
+/* A decimal limit, or "unlimited". */
+static int
+parse_limit (const char *s, rlim_t *out)
+{
+  char *end;
+  unsigned long long v;
+
+  if (strcmp (s, "unlimited") == 0)
+    {
+      *out = RLIM_INFINITY;
+      return 0;
+    }
+  errno = 0;
+  v = strtoull (s, &end, 10);
+  if (*s == '\0' || *s == '-' || *end != '\0' || errno != 0)
+    return -1;
+  *out = (rlim_t) v;
+  return 0;
+}
+
+/* setrlimit: the limits are the host's (not namespaced), so a hard limit
+ * above the current one is EPERM even for root of the user namespace. */
+static int
+op_rlimit (const struct nh_op *op, struct nh_error *err)
+{
+  unsigned long res;
+  char *end;
+  struct rlimit rl;
+
+  res = strtoul (op->args[0], &end, 10);
+  if (*op->args[0] == '\0' || *end != '\0' || parse_limit (op->args[1], &rl.rlim_cur) < 0
+      || parse_limit (op->args[2], &rl.rlim_max) < 0)
+    return nh_fail (err, EINVAL, "set rlimit %s to %s:%s", op->args[0], op->args[1], op->args[2]);
+  if (setrlimit ((int) res, &rl) < 0)
+    return nh_fail (err, errno, "set rlimit %lu to %s:%s", res, op->args[1], op->args[2]);
+  return 0;
+}
+
 static int
 op_groups (const char *list, struct nh_error *err)
 {
@@ -488,6 +527,8 @@ nh_container_op (struct nh_config *cfg, const struct nh_op *op, struct nh_error 
       if (access (a, F_OK) < 0)
         return errno == ENOENT ? 0 : nh_fail (err, errno, "read-only %s", a);
       return op_bind (a, a, 1, err);
+    case NH_OP_RLIMIT:
+      return op_rlimit (op, err);
     case NH_OP_HOSTNAME:
       return sethostname (a, strlen (a)) < 0 ? nh_fail (err, errno, "sethostname %s", a) : 0;
     case NH_OP_NO_NEW_PRIVS:

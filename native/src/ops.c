@@ -76,6 +76,7 @@ static const struct
   { "--mask", NH_OP_MASK, 1 },
   { "--readonly", NH_OP_READONLY, 1 },
   { "--hostname", NH_OP_HOSTNAME, 1 },
+  { "--rlimit", NH_OP_RLIMIT, 3 },
   { "--no-new-privs", NH_OP_NO_NEW_PRIVS, 0 },
   { "--groups", NH_OP_GROUPS, 1 },
   { "--init", NH_OP_INIT, 0 },

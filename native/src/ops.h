@@ -33,6 +33,7 @@ enum nh_op_kind
   NH_OP_MASK,           /* --mask PATH: /dev/null over a file, an empty read-only tmpfs over a dir */
   NH_OP_READONLY,       /* --readonly PATH: bound read-only onto itself, when it exists */
   NH_OP_HOSTNAME,       /* --hostname NAME */
+  NH_OP_RLIMIT,         /* --rlimit RESOURCE SOFT HARD: setrlimit, values decimal or "unlimited" */
   NH_OP_NO_NEW_PRIVS,   /* --no-new-privs */
   NH_OP_GROUPS,         /* --groups G1,G2,... (empty: none) */
   NH_OP_INIT,           /* --init: pid 1 forks the command and reaps zombies until it exits */

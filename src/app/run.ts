@@ -12,6 +12,7 @@ import { digestHex } from "../image/digest.js";
 import type { NookError } from "../lib/errors.js";
 import { trace } from "../lib/trace.js";
 import { containerOps, type BindMount } from "../runtime/container-ops.js";
+import { containerRlimits, currentLimits, parseUlimit, type Rlimit } from "../runtime/rlimit.js";
 import { fuseMappingText, keepIdPlan, mapsInside, translateIds, type IdMapPlan } from "../runtime/idmap.js";
 import { currentIdMapPlan, unshareExec } from "../runtime/userns.js";
 import type { Store } from "../store/store.js";
@@ -49,6 +50,8 @@ export interface RunRequest {
   readonly bindHome: boolean;
   /** Bind the working directory at its own path and start there, as yourself (keep-id). */
   readonly bindCwd: boolean;
+  /** --ulimit NAME=SOFT[:HARD] */
+  readonly ulimits: readonly string[];
 }
 
 const fail = (message: string, hint?: string): E.Either<NookError, never> =>
@@ -248,6 +251,23 @@ const prepareDir = (store: Store, id: string, hostname: string, rm: boolean): st
   return dir;
 };
 
+const limitsFor = (ulimits: readonly string[]): E.Either<NookError, Rlimit[]> => {
+  const asked: Rlimit[] = [];
+  for (const u of ulimits) {
+    const r = parseUlimit(u);
+    if (E.isLeft(r)) return fail(r.left);
+    asked.push(r.right);
+  }
+  let proc = "";
+  try {
+    proc = readFileSync("/proc/self/limits", "utf8");
+  } catch {
+    // no /proc: no defaults, and the kernel checks what was asked
+  }
+  const all = containerRlimits(asked, currentLimits(proc));
+  return E.isLeft(all) ? fail(all.left) : all;
+};
+
 interface HostUser {
   readonly uid: number;
   readonly gid: number;
@@ -363,6 +383,8 @@ export const runContainer = async (req: RunRequest): Promise<E.Either<NookError,
     if ("bind" in parsed.right) binds.push(parsed.right.bind);
     else mountTmpfs.push(parsed.right.tmpfs);
   }
+  const rlimits = limitsFor(req.ulimits);
+  if (E.isLeft(rlimits)) return rlimits;
   const chosen = req.storageDriver ? E.right(req.storageDriver) : await chooseDriver(store);
   if (E.isLeft(chosen)) return chosen;
   // keep-id moves the ids the layers were unpacked under: only fuse-overlayfs
@@ -418,6 +440,7 @@ export const runContainer = async (req: RunRequest): Promise<E.Either<NookError,
       : {}),
     init: req.init,
     tty: req.tty,
+    rlimits: rlimits.right,
   });
   const terminal = req.tty ? await openTerminal() : undefined;
   if (terminal && E.isLeft(terminal)) return terminal;

@@ -10,6 +10,7 @@
 // the waiting parent's child, outside the container's pid namespace.
 // Masks come after pivot_root so that their paths are the container's.
 import type { HelperOp } from "./helper.js";
+import type { Rlimit } from "./rlimit.js";
 
 /** Paths Podman and Docker hide from containers (containers/common pkg/config, Docker's oci defaults). */
 export const MASKED_PATHS = [
@@ -71,6 +72,8 @@ export interface ContainerSpec {
   readonly init: boolean;
   /** stdin is a pty: make it the command's controlling terminal (-t). */
   readonly tty: boolean;
+  /** setrlimit before the command runs (--ulimit and the defaults). */
+  readonly rlimits?: readonly Rlimit[];
 }
 
 const inRoot = (merged: string, p: string): string => `${merged}${p.startsWith("/") ? p : `/${p}`}`;
@@ -119,6 +122,7 @@ export const containerOps = (s: ContainerSpec): HelperOp[] => {
     ...MASKED_PATHS.map((path): HelperOp => ({ op: "mask", path })),
     ...READONLY_PATHS.map((path): HelperOp => ({ op: "readonly", path })),
     { op: "hostname", name: s.hostname },
+    ...(s.rlimits ?? []).map((r): HelperOp => ({ op: "rlimit", resource: r.resource, soft: r.soft, hard: r.hard })),
     // The init stays root of the namespace; the command below it becomes the user.
     ...(s.init ? [{ op: "init" } as const] : []),
     ...(s.tty ? [{ op: "tty" } as const] : []),

@@ -37,6 +37,12 @@ export type HelperOp =
     }
   | { readonly op: "tmpfs"; readonly path: string; readonly options: string }
   | { readonly op: "hostname"; readonly name: string }
+  | {
+      readonly op: "rlimit";
+      readonly resource: number;
+      readonly soft: number | "unlimited";
+      readonly hard: number | "unlimited";
+    }
   | { readonly op: "no-new-privs" | "init" | "tty" }
   | { readonly op: "groups"; readonly gids: readonly number[] }
   | { readonly op: "setid"; readonly uid: number; readonly gid: number }
@@ -81,6 +87,8 @@ export const helperArgs = (ops: readonly HelperOp[], argv: readonly string[]): s
         return ["--tmpfs", o.path, o.options];
       case "hostname":
         return ["--hostname", o.name];
+      case "rlimit":
+        return ["--rlimit", String(o.resource), String(o.soft), String(o.hard)];
       case "no-new-privs":
       case "init":
       case "tty":

@@ -61,6 +61,9 @@ export class RunCommand extends NookCommand {
   bindCwd = Option.Boolean("--bind-cwd", false, {
     description: "bind the current directory at its own path, start there, as yourself (implies --userns=keep-id)",
   });
+  ulimit = Option.Array("--ulimit", [], {
+    description: "a resource limit, NAME=SOFT[:HARD] (nofile=1024:2048, nproc=512, core=0...)",
+  });
   image = Option.String({ name: "IMAGE" });
   command = Option.Proxy({ name: "COMMAND" });
 
@@ -99,6 +102,7 @@ export class RunCommand extends NookCommand {
         userns,
         bindHome: this.bindHome,
         bindCwd: this.bindCwd,
+        ulimits: this.ulimit ?? [],
         ...(this.entrypoint !== undefined ? { entrypoint: this.entrypoint } : {}),
         ...(this.workdir !== undefined ? { workdir: this.workdir } : {}),
         ...(this.user !== undefined ? { user: this.user } : {}),
