@@ -5,6 +5,7 @@
  * namespace, so what the kernel allows is what a rootless container gets. */
 #define _GNU_SOURCE
 #include "container.h"
+#include "copy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -490,6 +491,8 @@ nh_container_op (struct nh_config *cfg, const struct nh_op *op, struct nh_error 
       return op_overlay (op, err);
     case NH_OP_FUSE_OVERLAY:
       return op_fuse_overlay (op, err);
+    case NH_OP_COPY_ROOTFS:
+      return nh_copy_rootfs (a, b, op->args[2], err);
     case NH_OP_INIT:
       return op_init (cfg, err);
     case NH_OP_TTY:

@@ -65,6 +65,7 @@ static const struct
   { "--mount-private", NH_OP_MOUNT_PRIVATE, 0 },
   { "--overlay", NH_OP_OVERLAY, 5 },
   { "--fuse-overlay", NH_OP_FUSE_OVERLAY, 6 },
+  { "--copy-rootfs", NH_OP_COPY_ROOTFS, 3 },
   { "--bind", NH_OP_BIND, 2 },
   { "--ro-bind", NH_OP_RO_BIND, 2 },
   { "--remount-ro", NH_OP_REMOUNT_RO, 1 },

@@ -22,6 +22,8 @@ enum nh_op_kind
   NH_OP_OVERLAY,        /* --overlay DIR LOWERS UPPER WORK TARGET: overlayfs, LOWERS relative to DIR */
   NH_OP_FUSE_OVERLAY,   /* --fuse-overlay DIR LOWERS UPPER WORK TARGET OPTS: the same with fuse-overlayfs,
                            OPTS (may be empty) added to its -o: uidmapping=...,gidmapping=... */
+  NH_OP_COPY_ROOTFS,    /* --copy-rootfs DIR LOWERS TARGET: the layers copied into TARGET, which is then
+                           bound onto itself (copy.c): the driver that needs nothing from the host */
   NH_OP_BIND,           /* --bind SRC DST */
   NH_OP_RO_BIND,        /* --ro-bind SRC DST */
   NH_OP_REMOUNT_RO,     /* --remount-ro DST: make a mount read-only (keeping its locked flags) */

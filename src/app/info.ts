@@ -6,7 +6,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { which } from "../lib/which.js";
 import { checkIdMapTool } from "../runtime/newidmap.js";
 import { currentIdMapPlan } from "../runtime/userns.js";
-import { devFuseUsable, driverFor, probeOverlay } from "./storage-driver.js";
+import { devFuseUsable, driverFor, probeOverlay, type Driver } from "./storage-driver.js";
 import { defaultStoreRoot } from "../store/store.js";
 
 /** statfs f_type values (linux/magic.h) of the file systems a store or cgroup tree is likely on. */
@@ -61,7 +61,7 @@ export interface HostInfo {
     readonly overlayInUserNamespace: boolean;
     readonly fuseOverlayfs: string | undefined;
     readonly devFuse: boolean;
-    readonly driver: "overlay" | "fuse-overlayfs" | "none";
+    readonly driver: Driver;
   };
   readonly network: { readonly pasta: string | undefined; readonly slirp4netns: string | undefined };
   readonly cgroups: { readonly version: "v2" | "v1 or hybrid"; readonly filesystem: string };
@@ -96,7 +96,7 @@ export const hostInfo = async (): Promise<HostInfo> => {
       overlayInUserNamespace: overlay,
       fuseOverlayfs: fuse,
       devFuse,
-      driver: driverFor(overlay) ?? "none",
+      driver: driverFor(overlay),
     },
     network: { pasta: which("pasta"), slirp4netns: which("slirp4netns") },
     cgroups: { version: cgroupFs === "cgroup2" ? "v2" : "v1 or hybrid", filesystem: cgroupFs },
@@ -117,6 +117,9 @@ export const formatInfo = (i: HostInfo): string =>
     `  overlay in a user namespace: ${i.storage.overlayInUserNamespace ? "yes" : "no"}`,
     `  fuse-overlayfs: ${i.storage.fuseOverlayfs ?? "not installed"}${i.storage.devFuse ? "" : " (/dev/fuse not usable)"}`,
     `  driver: ${i.storage.driver}`,
+    ...(i.storage.driver === "copy"
+      ? ["  copy: each container starts from a full copy of its image (fuse-overlayfs would avoid that)"]
+      : []),
     "network:",
     `  pasta: ${i.network.pasta ?? "not installed"}`,
     `  slirp4netns: ${i.network.slirp4netns ?? "not installed"}`,

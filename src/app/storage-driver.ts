@@ -1,8 +1,11 @@
 // Which rootfs driver a container gets when the user names none: kernel
 // overlayfs where the kernel mounts it in a user namespace (checked by
 // mounting one, not guessed from the version: distributions patch this),
-// else fuse-overlayfs. The answer is kept in the store per kernel release, so
-// the check costs one run, once.
+// else fuse-overlayfs, else copy (each container gets a copy of its image's
+// layers: slow and costly in disk, but it needs nothing from the host). What
+// the kernel does is kept in the store per kernel release, so the check costs
+// one run, once; whether fuse-overlayfs is usable is looked at each time (it
+// may be installed later).
 import { accessSync, constants, mkdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { release } from "node:os";
@@ -13,7 +16,7 @@ import { which } from "../lib/which.js";
 import { currentIdMapPlan, unshareExec } from "../runtime/userns.js";
 import type { Store } from "../store/store.js";
 
-export type Driver = "overlay" | "fuse-overlayfs";
+export type Driver = "overlay" | "fuse-overlayfs" | "copy";
 
 /** Mounts an overlay as root of a fresh user namespace; true when the kernel allows it. */
 export const overlayInUserns = async (scratch: string): Promise<boolean> => {
@@ -61,9 +64,9 @@ export const devFuseUsable = (): boolean => {
   }
 };
 
-/** The driver that follows from whether kernel overlay works; undefined when neither does. */
-export const driverFor = (overlay: boolean): Driver | undefined =>
-  overlay ? "overlay" : which("fuse-overlayfs") && devFuseUsable() ? "fuse-overlayfs" : undefined;
+/** The driver that follows from whether kernel overlay works. */
+export const driverFor = (overlay: boolean): Driver =>
+  overlay ? "overlay" : which("fuse-overlayfs") && devFuseUsable() ? "fuse-overlayfs" : "copy";
 
 const CACHE = "driver.json";
 
@@ -73,9 +76,10 @@ const cached = (store: Store): Driver | undefined => {
       kernel?: unknown;
       driver?: unknown;
     };
-    return c.kernel === release() && (c.driver === "overlay" || c.driver === "fuse-overlayfs")
-      ? c.driver
-      : undefined;
+    const known = c.driver === "overlay" || c.driver === "fuse-overlayfs" || c.driver === "copy";
+    if (c.kernel !== release() || !known) return undefined;
+    // Any answer but overlay says the kernel cannot: the rest is this host's tools now.
+    return c.driver === "overlay" ? "overlay" : driverFor(false);
   } catch {
     return undefined;
   }
@@ -85,12 +89,6 @@ export const chooseDriver = async (store: Store): Promise<E.Either<NookError, Dr
   const known = cached(store);
   if (known) return E.right(known);
   const driver = driverFor(await probeOverlay(join(store.root, "tmp")));
-  if (!driver)
-    return E.left({
-      _tag: "NoStorageDriver",
-      message: "this kernel does not mount overlayfs in a user namespace, and fuse-overlayfs is not usable",
-      hint: "install fuse-overlayfs (apt-get install fuse-overlayfs) and make /dev/fuse readable and writable",
-    });
   mkdirSync(store.root, { recursive: true });
   await store.writeAtomic(join(store.root, CACHE), JSON.stringify({ kernel: release(), driver }));
   return E.right(driver);

@@ -64,8 +64,9 @@ export interface ContainerSpec {
   readonly workdir: string;
   /** Remove `dir` when the container ends (--rm). */
   readonly removeAfter: boolean;
-  /** Kernel overlayfs, or fuse-overlayfs where the kernel will not mount overlay in a user namespace. */
-  readonly driver: "overlay" | "fuse-overlayfs";
+  /** Kernel overlayfs, or fuse-overlayfs where the kernel will not mount overlay in a user namespace;
+   *  copy (the layers copied into merged/) where neither works. */
+  readonly driver: "overlay" | "fuse-overlayfs" | "copy";
   /** fuse-overlayfs's uidmapping/gidmapping, when the namespace sees the layers' owners under other numbers (keep-id). */
   readonly fuseOptions?: string;
   /** A small init as pid 1 that reaps zombies and passes signals on (--init). */
@@ -87,17 +88,21 @@ export const containerOps = (s: ContainerSpec): HelperOp[] => {
       namespaces: ["mount", "ipc", "uts", ...(s.network === "none" ? (["net"] as const) : [])],
     },
     { op: "mount-private" },
-    {
-      op: s.driver === "overlay" ? "overlay" : "fuse-overlay",
-      dir: s.layersDir,
-      // overlayfs lists the top layer first; fuse-overlayfs wants whole paths
-      // (it has no one-page limit on its options).
-      lowers: [...s.layers].reverse().map((l) => (s.driver === "overlay" ? l : `${s.layersDir}/${l}`)),
-      upper: `${s.dir}/upper`,
-      work: `${s.dir}/work`,
-      target: merged,
-      ...(s.driver === "fuse-overlayfs" && s.fuseOptions ? { options: s.fuseOptions } : {}),
-    },
+    s.driver === "copy"
+      ? // No file system over the layers: a copy of them, this container's own,
+        // bound onto merged/ so that it is a mount point as an overlay is.
+        { op: "copy-rootfs", dir: s.layersDir, lowers: [...s.layers].reverse(), target: merged }
+      : {
+          op: s.driver === "overlay" ? "overlay" : "fuse-overlay",
+          dir: s.layersDir,
+          // overlayfs lists the top layer first; fuse-overlayfs wants whole paths
+          // (it has no one-page limit on its options).
+          lowers: [...s.layers].reverse().map((l) => (s.driver === "overlay" ? l : `${s.layersDir}/${l}`)),
+          upper: `${s.dir}/upper`,
+          work: `${s.dir}/work`,
+          target: merged,
+          ...(s.driver === "fuse-overlayfs" && s.fuseOptions ? { options: s.fuseOptions } : {}),
+        },
     { op: "unshare", namespaces: ["pid"] },
     // pid 1 gets a mount namespace of its own: pivot_root moves the root of
     // every process of the namespace it runs in, and the waiting parent

@@ -30,6 +30,13 @@ export type HelperOp =
       /** fuse-overlayfs only: more -o options (uidmapping=...,gidmapping=...). */
       readonly options?: string;
     }
+  /** The copy driver: the layers (top first, relative to dir) copied into target. */
+  | {
+      readonly op: "copy-rootfs";
+      readonly dir: string;
+      readonly lowers: readonly string[];
+      readonly target: string;
+    }
   | { readonly op: "bind" | "ro-bind"; readonly src: string; readonly dst: string }
   | {
       readonly op: "remount-ro" | "proc" | "dev" | "sys" | "pivot" | "mask" | "readonly";
@@ -72,6 +79,8 @@ export const helperArgs = (ops: readonly HelperOp[], argv: readonly string[]): s
         return [`--${o.op}`, o.dir, o.lowers.join(":"), o.upper, o.work, o.target];
       case "fuse-overlay":
         return [`--${o.op}`, o.dir, o.lowers.join(":"), o.upper, o.work, o.target, o.options ?? ""];
+      case "copy-rootfs":
+        return ["--copy-rootfs", o.dir, o.lowers.join(":"), o.target];
       case "bind":
       case "ro-bind":
         return [`--${o.op}`, o.src, o.dst];

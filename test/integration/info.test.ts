@@ -21,7 +21,7 @@ for (const kind of ["sub", "nosub"] as const) {
         expect(info.idMap.kind).toBe(kind === "sub" ? "subid" : "single");
         expect(info.idMap.uids.split(" ")[0]).toBe(`0:${user().uid}:1`);
         expect(info.storage.root).toBe(`${s.dataHome}/nook`);
-        expect(["overlay", "fuse-overlayfs"]).toContain(info.storage.driver);
+        expect(["overlay", "fuse-overlayfs", "copy"]).toContain(info.storage.driver);
         const run = await s.nook([
           "run",
           "--rm",

@@ -8,7 +8,7 @@ import { release } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { describeAs, descendants, nookBin, runAs, running } from "../support/nook.js";
-import { dumpTree, freshStore, type TestStore } from "../support/store.js";
+import { dumpTree, expectLayersStack, freshStore, type TestStore, type TreeEntry } from "../support/store.js";
 import { isRoot } from "../support/users.js";
 
 const bb = (): string => `${inject("registry")}/busybox`;
@@ -75,7 +75,7 @@ describeAs("sub", "nook run, user with subordinate ranges", (user) => {
     expect(r.stdout.split("\n").slice(0, 3)).toEqual(["NoNewPrivs:\t1", "0", "ro"]);
   });
 
-  for (const driver of ["overlay", "fuse-overlayfs"]) {
+  for (const driver of ["overlay", "fuse-overlayfs", "copy"]) {
     const run = (args: string[]): ReturnType<TestStore["nook"]> =>
       s.nook(["run", "--storage-driver", driver, ...args]);
 
@@ -116,15 +116,64 @@ describeAs("sub", "nook run, user with subordinate ranges", (user) => {
       const r = await run([bb(), "sh", "-c", "echo new > /bin/added && rm /bin/ls"]);
       expect(r.code).toBe(0);
       const containers = await dumpTree(s, join(s.dataHome, "nook", "containers"));
-      const upper = containers.filter((e) => /^[0-9a-f]{64}\/upper\/bin\//.test(e.path));
+      // The copy driver's container layer is its copy of the image (merged/).
+      const own = driver === "copy" ? "merged" : "upper";
+      const upper = containers.filter((e) => new RegExp(`^[0-9a-f]{64}/${own}/bin/`).test(e.path));
       expect(upper.find((e) => e.path.endsWith("/bin/added"))?.content).toBe("new\n");
-      expect(upper.find((e) => e.path.endsWith("/bin/ls"))?.type).toBe("char"); // an overlay whiteout
+      if (driver === "copy") expect(upper.some((e) => e.path.endsWith("/bin/ls"))).toBe(false);
+      else expect(upper.find((e) => e.path.endsWith("/bin/ls"))?.type).toBe("char"); // an overlay whiteout
       // The image is as it was.
       const again = await run(["--rm", bb(), "sh", "-c", "ls /bin/ls && ls /bin/added 2>&1 || true"]);
       expect(again.stdout).toMatch(/^\/bin\/ls\n.*No such file/);
       await s.nook(["unshare", "rm", "-rf", join(s.dataHome, "nook", "containers")]);
     });
   }
+
+  it("copy: builds the image's tree with its whiteouts and opaque directory, and leaves the layers as they were", async () => {
+    const containers = join(s.dataHome, "nook", "containers");
+    const layers = join(s.dataHome, "nook", "layers");
+    const before = await dumpTree(s, layers);
+    const edit =
+      "rm /data/root-file && echo changed > /data/layer4 && touch /data/opaque/made && chmod 700 /data/sticky";
+    const edited = await s.nook([
+      "run",
+      "--storage-driver",
+      "copy",
+      "-u",
+      "0",
+      layersImage(),
+      "sh",
+      "-c",
+      edit,
+    ]);
+    expect(edited.stderr).toBe("");
+    expect(edited.code).toBe(0);
+    expect((await s.nook(["run", "--storage-driver", "copy", layersImage(), "true"])).code).toBe(0);
+    expect(await dumpTree(s, layers)).toEqual(before);
+
+    const tree = await dumpTree(s, containers);
+    const mergedOf = (id: string): Map<string, TreeEntry> =>
+      new Map(
+        tree
+          .filter((e) => e.path.startsWith(`${id}/merged/`))
+          .map((e) => [e.path.slice(`${id}/merged/`.length), e]),
+      );
+    const ids = tree.filter((e) => !e.path.includes("/")).map((e) => e.path);
+    expect(ids).toHaveLength(2);
+    const [one, two] = ids.map(mergedOf) as [Map<string, TreeEntry>, Map<string, TreeEntry>];
+    const [changed, fresh] = one.get("data/layer4")?.content === "changed\n" ? [one, two] : [two, one];
+    expectLayersStack(inject("fixtures"), fresh);
+    // No whiteout of either form, and no opaque marker, made it into the tree.
+    const markers = [...fresh].filter(
+      ([p, e]) => /(^|\/)\.wh\./.test(p) || e.type === "char" || e.xattrs?.["user.overlay.opaque"],
+    );
+    expect(markers.map(([p]) => p)).toEqual([]);
+    expect(changed.has("data/root-file")).toBe(false);
+    expect(changed.get("data/hardlink")).toMatchObject({ type: "file", nlink: 1 });
+    expect(changed.get("data/opaque/made")).toMatchObject({ type: "file" });
+    expect(changed.get("data/sticky")).toMatchObject({ mode: 0o700 });
+    await s.nook(["unshare", "rm", "-rf", containers]);
+  });
 
   it("binds host directories read-write and read-only", async () => {
     const dir = (await runAs(user(), ["mktemp", "-d", "/tmp/nook-vol-XXXXXX"])).stdout.trim();
@@ -372,6 +421,35 @@ describeAs("nosub", "nook run, user without subordinate ranges", (user) => {
     const [map, owner] = r.stdout.trim().split("\n");
     expect(map?.trim().split(/\s+/)).toEqual(["0", String(user().uid), "1"]);
     expect(owner).toBe("0");
+  });
+
+  it("falls back to the copy driver where neither overlay nor fuse-overlayfs is usable", async () => {
+    // What a kernel without overlay in user namespaces leaves in the cache,
+    // and a PATH without fuse-overlayfs (this user needs no newuidmap).
+    const cache = join(s.dataHome, "nook", "driver.json");
+    await runAs(user(), [
+      "sh",
+      "-c",
+      `printf '{"kernel":"${release()}","driver":"fuse-overlayfs"}' > ${cache}`,
+    ]);
+    try {
+      // The root is merged/ bound onto itself, where an overlay's mount root would be "/".
+      const inside =
+        "awk '$5 == \"/\" {print $4}' /proc/self/mountinfo; cat /data/opaque/new; ls /data/opaque; ls /data/removed-dir 2>&1";
+      const r = await s.nook(["run", "--rm", "-u", "0", layersImage(), "sh", "-c", inside], {
+        path: "/nonexistent",
+      });
+      expect(r.stderr).toBe("");
+      expect(r.stdout.split("\n")).toEqual([
+        expect.stringMatching(/\/nook\/containers\/[0-9a-f]{64}\/merged$/),
+        "the only file left in the opaque directory",
+        "new",
+        expect.stringMatching(/No such file/),
+        "",
+      ]);
+    } finally {
+      await runAs(user(), ["rm", "-f", cache]);
+    }
   });
 
   it("says in one line that no other user exists", async () => {

@@ -50,7 +50,7 @@ export class RunCommand extends NookCommand {
   platform = Option.String("--platform", { description: "os/arch[/variant] when the image is pulled" });
   storageDriver = Option.String("--storage-driver", {
     description:
-      "overlay (kernel overlayfs in the user namespace) or fuse-overlayfs; default: what this host can do",
+      "overlay (kernel overlayfs in the user namespace), fuse-overlayfs or copy (a copy of the image per container); default: what this host can do",
   });
   userns = Option.String("--userns", "host", {
     description: "host (default: you are root inside) or keep-id (your own uid and gid inside)",
@@ -75,8 +75,8 @@ export class RunCommand extends NookCommand {
     if (this.pull !== "missing" && this.pull !== "always" && this.pull !== "never")
       return this.fail(`--pull takes missing, always or never, not ${this.pull}`);
     const sd = this.storageDriver;
-    if (sd !== undefined && sd !== "overlay" && sd !== "fuse-overlayfs")
-      return this.fail(`--storage-driver takes overlay or fuse-overlayfs, not ${this.storageDriver}`);
+    if (sd !== undefined && sd !== "overlay" && sd !== "fuse-overlayfs" && sd !== "copy")
+      return this.fail(`--storage-driver takes overlay, fuse-overlayfs or copy, not ${this.storageDriver}`);
     const userns = this.userns === "" ? "host" : this.userns;
     if (userns !== "host" && userns !== "keep-id")
       return this.fail(`--userns takes host or keep-id, not ${this.userns}`);
@@ -96,7 +96,7 @@ export class RunCommand extends NookCommand {
         rm: this.rm,
         interactive: this.interactive,
         pull: this.pull,
-        ...(sd === "overlay" || sd === "fuse-overlayfs" ? { storageDriver: sd } : {}),
+        ...(sd === "overlay" || sd === "fuse-overlayfs" || sd === "copy" ? { storageDriver: sd } : {}),
         init: this.init,
         tty: this.tty,
         userns,

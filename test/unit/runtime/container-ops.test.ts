@@ -46,6 +46,37 @@ describe("containerOps", () => {
     expect(fuse).toMatchObject({ lowers: ["/s/layers/bbb/diff", "/s/layers/aaa/diff"] });
   });
 
+  it("copies the layers into merged/ for the copy driver, top first, relative to the store, where the overlay would be", () => {
+    const ops = containerOps({ ...spec, driver: "copy", readOnly: true });
+    const k = ops.map((o) => o.op);
+    expect(k).not.toContain("overlay");
+    expect(k).not.toContain("fuse-overlay");
+    expect(k.indexOf("copy-rootfs")).toBe(kinds(spec).indexOf("overlay"));
+    const copy = ops.find((o) => o.op === "copy-rootfs");
+    expect(copy).toEqual({
+      op: "copy-rootfs",
+      dir: "/s/layers",
+      lowers: ["bbb/diff", "aaa/diff"],
+      target: "/s/containers/c1/merged",
+    });
+    // Everything after the rootfs works on merged/ as it does over an overlay.
+    expect(ops.find((o) => o.op === "remount-ro")).toEqual({
+      op: "remount-ro",
+      path: "/s/containers/c1/merged",
+    });
+    expect(ops.find((o) => o.op === "pivot")).toEqual({ op: "pivot", path: "/s/containers/c1/merged" });
+    expect(helperArgs(copy ? [copy] : [], ["true"])).toEqual([
+      "--sync-fd",
+      "3",
+      "--copy-rootfs",
+      "/s/layers",
+      "bbb/diff:aaa/diff",
+      "/s/containers/c1/merged",
+      "--",
+      "true",
+    ]);
+  });
+
   it("binds into the new root before pivot_root, masks after it, and sets ids last", () => {
     const k = kinds(spec);
     const pivot = k.indexOf("pivot");
