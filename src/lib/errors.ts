@@ -1,4 +1,4 @@
-import { getSystemErrorName } from "node:util";
+import { constants } from "node:os";
 
 // Errors that reach the user. Each module has its own tagged union of errors
 // (youki's per-module enums); every member carries the one line the user sees,
@@ -29,11 +29,11 @@ export class NookFailure extends Error {
 }
 
 /** "ENOENT" for 2; "errno 999" for a number the platform does not name. */
+// From os.constants rather than util.getSystemErrorName: node:util pulls in
+// a dozen modules at start-up that nook run does not otherwise need.
+let names: Map<number, string> | undefined;
+
 export const errnoName = (errno: number): string => {
-  try {
-    // getSystemErrorName takes libuv's negative form.
-    return getSystemErrorName(-Math.abs(errno));
-  } catch {
-    return `errno ${errno}`;
-  }
+  names ??= new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+  return names.get(Math.abs(errno)) ?? `errno ${errno}`;
 };

@@ -13,7 +13,7 @@
 // second rename finds the first one's copy and drops its own. Tags are one file
 // each, replaced by rename, so concurrent pulls of different images never
 // read-modify-write a shared index.
-import { createHash, randomBytes } from "node:crypto";
+import { crypto } from "../lib/lazy-crypto.js";
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -80,7 +80,7 @@ export class Store {
 
   /** A fresh directory under tmp/ for one piece of work by this process. */
   async tempDir(kind: string): Promise<string> {
-    const dir = this.path("tmp", `${kind}-${process.pid}-${randomBytes(6).toString("hex")}`);
+    const dir = this.path("tmp", `${kind}-${process.pid}-${crypto().randomBytes(6).toString("hex")}`);
     await mkdir(dir, { mode: 0o700 });
     return dir;
   }
@@ -136,7 +136,7 @@ export class Store {
 
   /** Writes bytes under a temp name in the same directory, then renames. */
   async writeAtomic(file: string, data: string | Buffer): Promise<void> {
-    const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+    const tmp = `${file}.tmp-${process.pid}-${crypto().randomBytes(4).toString("hex")}`;
     await writeFile(tmp, data, { mode: 0o600 });
     await rename(tmp, file);
   }
@@ -147,7 +147,7 @@ export class Store {
 
   /** Stores a small blob after checking that its bytes have the digest. */
   async putBlob(d: Digest, bytes: Buffer): Promise<E.Either<StoreError, void>> {
-    const actual = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+    const actual = `sha256:${crypto().createHash("sha256").update(bytes).digest("hex")}`;
     if (actual !== d)
       return E.left({ _tag: "StoreCorrupt", message: `blob ${d}: its bytes hash to ${actual}` });
     try {
@@ -199,7 +199,7 @@ export class Store {
 
   async removeLayer(diffId: Digest): Promise<void> {
     // Rename first, so a half-removed layer is never seen under its name.
-    const doomed = this.path("tmp", `rm-${process.pid}-${randomBytes(6).toString("hex")}`);
+    const doomed = this.path("tmp", `rm-${process.pid}-${crypto().randomBytes(6).toString("hex")}`);
     await rename(this.layerDir(diffId), doomed);
     await rm(doomed, { recursive: true, force: true });
   }
@@ -212,7 +212,7 @@ export class Store {
    * files. Returns the release.
    */
   async holdLayers(diffIds: readonly Digest[]): Promise<() => Promise<void>> {
-    const file = this.path("tmp", `hold-${process.pid}-${randomBytes(6).toString("hex")}`);
+    const file = this.path("tmp", `hold-${process.pid}-${crypto().randomBytes(6).toString("hex")}`);
     await writeFile(file, JSON.stringify(diffIds), { mode: 0o600 });
     return () => rm(file, { force: true });
   }

@@ -1,4 +1,3 @@
-import { createInterface } from "node:readline/promises";
 import { Command, Option } from "clipanion";
 import { NookCommand } from "../../base.js";
 
@@ -26,6 +25,7 @@ export class ImagePruneCommand extends NookCommand {
     const what = this.all
       ? "all images without at least one container associated to them"
       : "all dangling images";
+    const { createInterface } = await import("node:readline/promises");
     const rl = createInterface({ input: this.context.stdin, output: this.context.stdout });
     try {
       const answer = await rl.question(
