@@ -13,6 +13,7 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <grp.h>
 #include <sched.h>
 #include <signal.h>
@@ -375,6 +376,78 @@ op_dev (const char *dev, struct nh_error *err)
   return 0;
 }
 
+/* Hands the master of a new pty to nook over a unix socket (SCM_RIGHTS). */
+static int
+send_fd (int sock, int fd, struct nh_error *err)
+{
+  char byte = 'T';
+  struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control;
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                        .msg_controllen = sizeof control.buf };
+  struct cmsghdr *c;
+
+  memset (control.buf, 0, sizeof control.buf);
+  c = CMSG_FIRSTHDR (&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN (sizeof (int));
+  memcpy (CMSG_DATA (c), &fd, sizeof (int));
+  while (sendmsg (sock, &msg, MSG_NOSIGNAL) < 0)
+    if (errno != EINTR)
+      return nh_fail (err, errno, "send the pty to nook");
+  return 0;
+}
+
+/* -t: a pty from the container's own devpts (so ttyname() inside names a
+ * path that exists there), its master sent to nook over SOCK, its slave
+ * stdin, stdout, stderr and /dev/console, the controlling terminal of a new
+ * session, ROWS x COLS. Runs after pivot_root: the paths are the container's. */
+static int
+op_tty (const struct nh_op *op, struct nh_error *err)
+{
+  char name[64];
+  int master, slave, console, sock = atoi (op->args[0]);
+  struct winsize ws = { .ws_row = (unsigned short) atoi (op->args[1]), .ws_col = (unsigned short) atoi (op->args[2]) };
+
+  master = open ("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0)
+    return nh_fail (err, errno, "open /dev/ptmx");
+  if (unlockpt (master) < 0 || ptsname_r (master, name, sizeof name) != 0)
+    return nh_fail (err, errno, "unlock the pty");
+  slave = open (name, O_RDWR | O_NOCTTY);
+  if (slave < 0)
+    return nh_fail (err, errno, "open %s", name);
+  if (ioctl (master, TIOCSWINSZ, &ws) < 0)
+    return nh_fail (err, errno, "set the window size of %s", name);
+  /* /dev/console is the pty, as runc and crun bind it. */
+  console = open ("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (console >= 0)
+    close (console);
+  if (mount (name, "/dev/console", NULL, MS_BIND, NULL) < 0)
+    return nh_fail (err, errno, "bind %s on /dev/console", name);
+  if (send_fd (sock, master, err) < 0)
+    return -1;
+  close (master);
+  close (sock);
+  /* A session of its own with the pty as its controlling terminal: job
+   * control and ^C work inside. */
+  if (setsid () < 0)
+    return nh_fail (err, errno, "setsid");
+  if (ioctl (slave, TIOCSCTTY, 0) < 0)
+    return nh_fail (err, errno, "ioctl TIOCSCTTY");
+  for (int fd = 0; fd < 3; fd++)
+    if (dup2 (slave, fd) < 0)
+      return nh_fail (err, errno, "dup2 the pty onto fd %d", fd);
+  if (slave > 2)
+    close (slave);
+  return 0;
+}
+
 /* sysfs can be mounted only with a network namespace of our own; otherwise
  * the host's /sys, bound read-only (what Podman does for --network host). */
 static int
@@ -496,11 +569,7 @@ nh_container_op (struct nh_config *cfg, const struct nh_op *op, struct nh_error 
     case NH_OP_INIT:
       return op_init (cfg, err);
     case NH_OP_TTY:
-      /* A session of its own with the pty on stdin as its controlling
-       * terminal: job control and ^C work inside. */
-      if (setsid () < 0)
-        return nh_fail (err, errno, "setsid");
-      return ioctl (STDIN_FILENO, TIOCSCTTY, 0) < 0 ? nh_fail (err, errno, "ioctl TIOCSCTTY") : 0;
+      return op_tty (op, err);
     case NH_OP_BIND:
       return op_bind (a, b, 0, err);
     case NH_OP_RO_BIND:

@@ -81,7 +81,7 @@ static const struct
   { "--no-new-privs", NH_OP_NO_NEW_PRIVS, 0 },
   { "--groups", NH_OP_GROUPS, 1 },
   { "--init", NH_OP_INIT, 0 },
-  { "--tty", NH_OP_TTY, 0 },
+  { "--tty", NH_OP_TTY, 3 },
 };
 
 /* Parses one option at argv[i]; returns how many words it used, or -1. */

@@ -39,7 +39,8 @@ enum nh_op_kind
   NH_OP_NO_NEW_PRIVS,   /* --no-new-privs */
   NH_OP_GROUPS,         /* --groups G1,G2,... (empty: none) */
   NH_OP_INIT,           /* --init: pid 1 forks the command and reaps zombies until it exits */
-  NH_OP_TTY,            /* --tty: a new session whose controlling terminal is stdin */
+  NH_OP_TTY,            /* --tty SOCK ROWS COLS: a pty from the container's devpts, its master sent over
+                           SOCK, its slave stdio and the controlling terminal of a new session */
 };
 
 #define NH_OP_MAX_ARGS 6

@@ -1,9 +1,18 @@
 // nook run: an image's config and the command line become a container spec,
 // the spec becomes nook-helper ops (runtime/container-ops.ts), and the helper
 // runs the container in the foreground; its exit status is nook's.
-import { randomBytes } from "node:crypto";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
@@ -19,7 +28,6 @@ import type { Store } from "../store/store.js";
 import { findImage, openStore, readConfig, type ImageView } from "./images.js";
 import { which } from "../lib/which.js";
 import { chooseDriver, devFuseUsable, type Driver } from "./storage-driver.js";
-import { openTerminal } from "./terminal.js";
 import { forwardSignals, waitForwarding } from "./unshare.js";
 
 export interface RunRequest {
@@ -268,6 +276,18 @@ const limitsFor = (ulimits: readonly string[]): E.Either<NookError, Rlimit[]> =>
   return E.isLeft(all) ? fail(all.left) : all;
 };
 
+/** 64 hex digits from the kernel's random source (node:crypto costs nook run its start-up time). */
+const newContainerId = (): string => {
+  const fd = openSync("/dev/urandom", "r");
+  try {
+    const b = Buffer.alloc(32);
+    readSync(fd, b, 0, 32, null);
+    return b.toString("hex");
+  } finally {
+    closeSync(fd);
+  }
+};
+
 interface HostUser {
   readonly uid: number;
   readonly gid: number;
@@ -316,7 +336,10 @@ const keepIdAccounts = (dir: string, self: HostUser, passwd: string, group: stri
     `${file}${file === "" || file.endsWith("\n") ? "" : "\n"}${line}\n`;
   const out: BindMount[] = [];
   if (!has(passwd, self.uid)) {
-    writeFileSync(join(dir, "passwd"), add(passwd, `${self.name}:*:${self.uid}:${self.gid}:${self.name}:${self.home}:/bin/sh`));
+    writeFileSync(
+      join(dir, "passwd"),
+      add(passwd, `${self.name}:*:${self.uid}:${self.gid}:${self.name}:${self.home}:/bin/sh`),
+    );
     out.push({ src: join(dir, "passwd"), dst: "/etc/passwd", readOnly: false });
   }
   if (!has(group, self.gid)) {
@@ -396,7 +419,7 @@ export const runContainer = async (req: RunRequest): Promise<E.Either<NookError,
   if (req.bindHome) binds.push({ src: self.home, dst: self.home, readOnly: false });
   if (req.bindCwd && !(req.bindHome && process.cwd() === self.home))
     binds.push({ src: process.cwd(), dst: process.cwd(), readOnly: false });
-  const id = randomBytes(32).toString("hex");
+  const id = newContainerId();
   const hostname = req.hostname ?? id.slice(0, 12);
   const env = environment(config?.Env ?? [], envFiles, req.env, process.env);
   const withDefaults = [
@@ -405,6 +428,9 @@ export const runContainer = async (req: RunRequest): Promise<E.Either<NookError,
     ...(req.tty ? ["TERM=xterm"] : []),
     ...env,
   ];
+  const terminal = req.tty ? await (await import("./terminal.js")).openTerminal() : undefined;
+  if (terminal && E.isLeft(terminal)) return terminal;
+  const pty = terminal?.right;
   const dir = prepareDir(store, id, hostname, req.rm);
   if (keepId && req.user === undefined) binds.push(...keepIdAccounts(dir, self, passwd, group));
   const tmpfs = [
@@ -439,12 +465,9 @@ export const runContainer = async (req: RunRequest): Promise<E.Either<NookError,
         }
       : {}),
     init: req.init,
-    tty: req.tty,
+    ...(pty ? { tty: { rows: pty.rows, cols: pty.cols } } : {}),
     rlimits: rlimits.right,
   });
-  const terminal = req.tty ? await openTerminal() : undefined;
-  if (terminal && E.isLeft(terminal)) return terminal;
-  const pty = terminal?.right;
   trace("run: start helper");
   const fwd = forwardSignals();
   const started = await unshareExec(plan, argv, ops, {
@@ -452,14 +475,17 @@ export const runContainer = async (req: RunRequest): Promise<E.Either<NookError,
       withDefaults.map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
     ),
     stdin: req.interactive ? "inherit" : "ignore",
-    ...(pty ? { terminal: pty.slave } : {}),
+    ...(pty ? { ptySocket: pty.socket } : {}),
   })();
   trace("run: container running");
-  pty?.attach(req.interactive);
+  const attached = pty && E.isRight(started) ? await pty.attach(req.interactive) : E.right(undefined);
+  // No terminal: the container must not run on unseen.
+  if (E.isLeft(attached) && E.isRight(started)) started.right.child.kill("SIGKILL");
   let status: E.Either<NookError, number>;
   try {
     status = E.isLeft(started) ? started : E.right(await waitForwarding(started.right, fwd));
-    if (pty && E.isRight(started)) await pty.drained;
+    if (E.isLeft(attached)) status = attached;
+    else if (pty && E.isRight(started)) await pty.drained;
   } finally {
     fwd.close();
     pty?.restore();

@@ -71,8 +71,8 @@ export interface ContainerSpec {
   readonly fuseOptions?: string;
   /** A small init as pid 1 that reaps zombies and passes signals on (--init). */
   readonly init: boolean;
-  /** stdin is a pty: make it the command's controlling terminal (-t). */
-  readonly tty: boolean;
+  /** -t: a pty from the container's devpts of this size, the command's stdio and controlling terminal. */
+  readonly tty?: { readonly rows: number; readonly cols: number };
   /** setrlimit before the command runs (--ulimit and the defaults). */
   readonly rlimits?: readonly Rlimit[];
 }
@@ -130,7 +130,7 @@ export const containerOps = (s: ContainerSpec): HelperOp[] => {
     ...(s.rlimits ?? []).map((r): HelperOp => ({ op: "rlimit", resource: r.resource, soft: r.soft, hard: r.hard })),
     // The init stays root of the namespace; the command below it becomes the user.
     ...(s.init ? [{ op: "init" } as const] : []),
-    ...(s.tty ? [{ op: "tty" } as const] : []),
+    ...(s.tty ? [{ op: "tty", rows: s.tty.rows, cols: s.tty.cols } as const] : []),
     ...(s.groups !== undefined ? [{ op: "groups", gids: s.groups } as const] : []),
     { op: "setid", uid: s.uid, gid: s.gid },
     { op: "no-new-privs" },

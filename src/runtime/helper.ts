@@ -50,12 +50,15 @@ export type HelperOp =
       readonly soft: number | "unlimited";
       readonly hard: number | "unlimited";
     }
-  | { readonly op: "no-new-privs" | "init" | "tty" }
+  | { readonly op: "no-new-privs" | "init" }
+  | { readonly op: "tty"; readonly rows: number; readonly cols: number }
   | { readonly op: "groups"; readonly gids: readonly number[] }
   | { readonly op: "setid"; readonly uid: number; readonly gid: number }
   | { readonly op: "chdir"; readonly path: string };
 
 export const SYNC_FD = 3;
+/** Where the helper finds the socket it sends a container's pty master over (-t). */
+export const PTY_FD = 4;
 
 /** The helper's argv for an op list and a command (pure; see native/src/main.c for the grammar). */
 export const helperArgs = (ops: readonly HelperOp[], argv: readonly string[]): string[] => [
@@ -100,8 +103,9 @@ export const helperArgs = (ops: readonly HelperOp[], argv: readonly string[]): s
         return ["--rlimit", String(o.resource), String(o.soft), String(o.hard)];
       case "no-new-privs":
       case "init":
-      case "tty":
         return [`--${o.op}`];
+      case "tty":
+        return ["--tty", String(PTY_FD), String(o.rows), String(o.cols)];
       case "groups":
         return ["--groups", o.gids.join(",")];
       case "setid":
@@ -159,8 +163,8 @@ export const startHelper =
     spawnOpts: {
       readonly env?: NodeJS.ProcessEnv;
       readonly stdin?: "inherit" | "ignore";
-      /** stdin, stdout and stderr all on this fd (a pty's slave). */
-      readonly terminal?: number;
+      /** The socket the tty op sends the pty's master over, as the helper's fd PTY_FD. */
+      readonly ptySocket?: number;
     } = {},
   ): TE.TaskEither<HelperError | M, RunningHelper> =>
   () =>
@@ -176,8 +180,8 @@ export const startHelper =
         );
       const child = spawn(path, helperArgs(ops, argv), {
         stdio:
-          spawnOpts.terminal !== undefined
-            ? [spawnOpts.terminal, spawnOpts.terminal, spawnOpts.terminal, "pipe"]
+          spawnOpts.ptySocket !== undefined
+            ? ["ignore", "inherit", "inherit", "pipe", spawnOpts.ptySocket]
             : [spawnOpts.stdin ?? "inherit", "inherit", "inherit", "pipe"],
         ...(spawnOpts.env ? { env: spawnOpts.env } : {}),
       });

@@ -20,9 +20,20 @@ interface Libc {
   readonly lsetxattr: (path: string, name: string, value: Buffer, size: number, flags: number) => number;
   readonly llistxattr: (path: string, list: Buffer | null, size: number) => number;
   readonly mknod: (path: string, mode: number, dev: number) => number;
-  /** openpty(3) with a winsize buffer (4 x uint16: rows, cols, xpixel, ypixel). */
-  readonly openpty: (master: number[], slave: number[], name: null, termp: null, winp: Buffer) => number;
   readonly ioctlWinsize: (fd: number, request: number, winp: Buffer) => number;
+  readonly socketpair: (domain: number, type: number, protocol: number, sv: number[]) => number;
+  readonly recvmsg: (fd: number, msg: MsgHdr, flags: number) => number;
+}
+
+/** struct msghdr with one iovec, as koffi marshals it (the Buffers are passed by address). */
+interface MsgHdr {
+  readonly name: null;
+  readonly namelen: number;
+  readonly iov: { readonly base: Buffer; readonly len: number };
+  readonly iovlen: number;
+  readonly control: Buffer;
+  readonly controllen: number;
+  readonly flags: number;
 }
 
 /**
@@ -66,11 +77,23 @@ const loadLibc = async (): Promise<Libc> => {
       "long llistxattr(const char *path, _Out_ void *list, size_t size)",
     ) as Libc["llistxattr"],
     mknod: bindMknod(lib),
-    // glibc has had openpty in libc itself since 2.34 (it was in libutil before).
-    openpty: lib.func(
-      "int openpty(_Out_ int *amaster, _Out_ int *aslave, char *name, void *termp, void *winp)",
-    ) as Libc["openpty"],
     ioctlWinsize: lib.func("int ioctl(int fd, unsigned long request, void *winp)") as Libc["ioctlWinsize"],
+    socketpair: lib.func(
+      "int socketpair(int domain, int type, int protocol, _Out_ int *sv)",
+    ) as Libc["socketpair"],
+    recvmsg: (() => {
+      koffi.struct("nook_iovec", { base: "void *", len: "size_t" });
+      koffi.struct("nook_msghdr", {
+        name: "void *",
+        namelen: "uint32_t",
+        iov: "nook_iovec *",
+        iovlen: "size_t",
+        control: "void *",
+        controllen: "size_t",
+        flags: "int",
+      });
+      return lib.func("long recvmsg(int fd, nook_msghdr *msg, int flags)") as Libc["recvmsg"];
+    })(),
   };
 };
 
@@ -168,19 +191,6 @@ const winsize = (rows: number, cols: number): Buffer => {
   return b;
 };
 
-/** A new pseudo-terminal pair of that size: the master for nook, the slave for the container. */
-export const openpty = async (
-  rows: number,
-  cols: number,
-): Promise<E.Either<SysError, { master: number; slave: number }>> => {
-  const c = await getLibc();
-  const master = [0];
-  const slave = [0];
-  if (c.openpty(master, slave, null, null, winsize(rows, cols)) < 0)
-    return E.left({ call: "openpty", errno: c.koffi.errno() });
-  return E.right({ master: master[0]!, slave: slave[0]! });
-};
-
 /** Tells the terminal behind `fd` its new size (the container's programs get SIGWINCH). */
 export const setWindowSize = async (
   fd: number,
@@ -191,4 +201,48 @@ export const setWindowSize = async (
   if (c.ioctlWinsize(fd, TIOCSWINSZ, winsize(rows, cols)) < 0)
     return E.left({ call: "ioctl TIOCSWINSZ", errno: c.koffi.errno() });
   return E.right(undefined);
+};
+
+const AF_UNIX = 1;
+const SOCK_STREAM = 1;
+const SOCK_CLOEXEC = 0o2000000;
+const MSG_DONTWAIT = 0x40;
+const SOL_SOCKET = 1;
+const SCM_RIGHTS = 1;
+
+/** A connected pair of unix stream sockets (close-on-exec: pass one on through spawn's stdio). */
+export const socketPair = async (): Promise<E.Either<SysError, [number, number]>> => {
+  const c = await getLibc();
+  const sv = [0, 0];
+  if (c.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+    return E.left({ call: "socketpair", errno: c.koffi.errno() });
+  return E.right([sv[0]!, sv[1]!]);
+};
+
+/**
+ * The file descriptor waiting on `sock` (SCM_RIGHTS), without blocking:
+ * Left EAGAIN when none was sent.
+ */
+export const receiveFd = async (sock: number): Promise<E.Either<SysError, number>> => {
+  const c = await getLibc();
+  const control = Buffer.alloc(64);
+  const n = c.recvmsg(
+    sock,
+    {
+      name: null,
+      namelen: 0,
+      iov: { base: Buffer.alloc(1), len: 1 },
+      iovlen: 1,
+      control,
+      controllen: control.length,
+      flags: 0,
+    },
+    MSG_DONTWAIT,
+  );
+  if (n < 0) return E.left({ call: "recvmsg", errno: c.koffi.errno() });
+  // struct cmsghdr: size_t len; int level; int type; then the data.
+  const len = Number(control.readBigUInt64LE(0));
+  if (n === 0 || len < 20 || control.readInt32LE(8) !== SOL_SOCKET || control.readInt32LE(12) !== SCM_RIGHTS)
+    return E.left({ call: "recvmsg: no file descriptor", errno: 0 });
+  return E.right(control.readInt32LE(16));
 };

@@ -260,11 +260,20 @@ describeAs("sub", "nook run, user with subordinate ranges", (user) => {
     }
   });
 
-  it("gives the container a terminal with -t: a tty of the caller's size, TERM set", async () => {
-    const cmd = `XDG_DATA_HOME=${s.dataHome} ${process.execPath} ${nookBin()} run --rm -t ${bb()} sh -c 'test -t 0 && echo tty; stty size; echo TERM=$TERM; exit 4'`;
+  it("gives the container a terminal with -t: a tty of the caller's size from its own devpts, TERM set", async () => {
+    // tty(1) prints ttyname(0): a path that must exist in the container's /dev/pts;
+    // /dev/console is that same terminal, as runc and crun make it.
+    const inside = `test -t 0 && echo tty; stty size; echo TERM=$TERM; t=$(tty); test -e $t && echo $t; stat -c %t:%T $t /dev/console | xargs; exit 4`;
+    const cmd = `XDG_DATA_HOME=${s.dataHome} ${process.execPath} ${nookBin()} run --rm -t ${bb()} sh -c '${inside}'`;
     // script(1) runs nook on a pty of its own, as a person's terminal would.
     const r = await runAs(user(), ["script", "-qec", `stty rows 33 cols 77; ${cmd}`, "/dev/null"]);
-    expect(r.stdout.replace(/\r/g, "").trim().split("\n")).toEqual(["tty", "33 77", "TERM=xterm"]);
+    expect(r.stdout.replace(/\r/g, "").trim().split("\n")).toEqual([
+      "tty",
+      "33 77",
+      "TERM=xterm",
+      "/dev/pts/0",
+      "88:0 88:0", // devpts' major, 136, both
+    ]);
     expect(r.code).toBe(4);
   });
 

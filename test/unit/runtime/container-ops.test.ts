@@ -18,7 +18,7 @@ const spec: ContainerSpec = {
   removeAfter: true,
   driver: "overlay",
   init: false,
-  tty: false,
+
 };
 
 const kinds = (s: ContainerSpec): string[] => containerOps(s).map((o) => o.op);
@@ -97,7 +97,7 @@ describe("containerOps", () => {
   });
 
   it("puts --init and --tty after the hostname, before the user's ids, and read-only before pivot_root", () => {
-    const k = kinds({ ...spec, init: true, tty: true, readOnly: true });
+    const k = kinds({ ...spec, init: true, tty: { rows: 24, cols: 80 }, readOnly: true });
     expect(k.indexOf("init")).toBeGreaterThan(k.indexOf("hostname"));
     expect(k.indexOf("tty")).toBe(k.indexOf("init") + 1);
     expect(k.indexOf("setid")).toBeGreaterThan(k.indexOf("tty"));
