@@ -6,6 +6,8 @@
 #define _GNU_SOURCE
 #include "container.h"
 #include "copy.h"
+#include "join.h"
+#include "monitor.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +35,10 @@
 static pid_t child_pid = -1;
 static pid_t fuse_pid = -1;
 static const char *rm_after_dir = NULL;
+/* --monitor: the waiting parent also logs the container's output and records
+ * its pid and exit status (a detached container, monitor.c). */
+static struct nh_monitor monitor;
+static int monitoring;
 
 /* Signals to the waiting parent go on to the container's pid 1. A hangup
  * (the terminal nook ran in is gone) must end the container even when pid 1
@@ -68,7 +74,7 @@ remove_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw
  * leaves with its status (dying of the same signal), removing the
  * container's directory first when asked (its files may belong to
  * subordinate ids, which only we, root of the namespace, can remove). */
-static void
+static void __attribute__ ((noreturn))
 wait_and_exit (int sync_fd)
 {
   static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
@@ -79,8 +85,12 @@ wait_and_exit (int sync_fd)
   for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
     signal (forwarded[i], forward_signal);
   signal (SIGALRM, kill_child);
+  if (monitoring)
+    nh_monitor_run (&monitor, child_pid);
   while (waitpid (child_pid, &status, 0) < 0 && errno == EINTR)
     ;
+  if (monitoring)
+    nh_monitor_finished (&monitor, status);
   /* The container is gone: its rootfs daemon may go too (it would keep the
    * mount namespace alive). */
   if (fuse_pid > 0)
@@ -97,6 +107,13 @@ wait_and_exit (int sync_fd)
       kill (getpid (), WTERMSIG (status));
     }
   _exit (WIFEXITED (status) ? WEXITSTATUS (status) : 125);
+}
+
+void
+nh_container_wait (pid_t child, int sync_fd)
+{
+  child_pid = child;
+  wait_and_exit (sync_fd);
 }
 
 /* A new network namespace has its loopback down; containers expect it up
@@ -141,12 +158,16 @@ op_unshare (struct nh_config *cfg, const char *spec, struct nh_error *err)
     return -1;
   if (!(flags & CLONE_NEWPID))
     return 0;
+  if (monitoring && nh_monitor_prepare (&monitor, err) < 0)
+    return -1;
   /* Only a child enters the new pid namespace, as its pid 1. */
   child_pid = fork ();
   if (child_pid < 0)
     return nh_fail (err, errno, "fork into the pid namespace");
   if (child_pid > 0)
     wait_and_exit (cfg->sync_fd);
+  if (monitoring && nh_monitor_child (&monitor, err) < 0)
+    return -1;
   /* pid 1 dies with the waiting parent, so nook's kill -9 reaches it. */
   if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0)
     return nh_fail (err, errno, "prctl PR_SET_PDEATHSIG");
@@ -403,6 +424,18 @@ send_fd (int sock, int fd, struct nh_error *err)
   return 0;
 }
 
+static int
+bind_console (const char *pty, struct nh_error *err)
+{
+  int console = open ("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+  if (console >= 0)
+    close (console);
+  return mount (pty, "/dev/console", NULL, MS_BIND, NULL) < 0
+             ? nh_fail (err, errno, "bind %s on /dev/console", pty)
+             : 0;
+}
+
 /* -t: a pty from the container's own devpts (so ttyname() inside names a
  * path that exists there), its master sent to nook over SOCK, its slave
  * stdin, stdout, stderr and /dev/console, the controlling terminal of a new
@@ -411,7 +444,7 @@ static int
 op_tty (const struct nh_op *op, struct nh_error *err)
 {
   char name[64];
-  int master, slave, console, sock = atoi (op->args[0]);
+  int master, slave, sock = atoi (op->args[0]);
   struct winsize ws = { .ws_row = (unsigned short) atoi (op->args[1]), .ws_col = (unsigned short) atoi (op->args[2]) };
 
   master = open ("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -424,12 +457,10 @@ op_tty (const struct nh_op *op, struct nh_error *err)
     return nh_fail (err, errno, "open %s", name);
   if (ioctl (master, TIOCSWINSZ, &ws) < 0)
     return nh_fail (err, errno, "set the window size of %s", name);
-  /* /dev/console is the pty, as runc and crun bind it. */
-  console = open ("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (console >= 0)
-    close (console);
-  if (mount (name, "/dev/console", NULL, MS_BIND, NULL) < 0)
-    return nh_fail (err, errno, "bind %s on /dev/console", name);
+  /* /dev/console is the pty, as runc and crun bind it (not for exec: the
+   * container has its console). */
+  if (strcmp (op->args[3], "console") == 0 && bind_console (name, err) < 0)
+    return -1;
   if (send_fd (sock, master, err) < 0)
     return -1;
   close (master);
@@ -599,6 +630,15 @@ nh_container_op (struct nh_config *cfg, const struct nh_op *op, struct nh_error 
       if (access (a, F_OK) < 0)
         return errno == ENOENT ? 0 : nh_fail (err, errno, "read-only %s", a);
       return op_bind (a, a, 1, err);
+    case NH_OP_MONITOR:
+      monitor.dir = a;
+      monitor.log = b[0] ? b : NULL;
+      monitor.log_max = strtoul (op->args[2], NULL, 10);
+      monitor.tty = strcmp (op->args[3], "tty") == 0;
+      monitoring = 1;
+      return 0;
+    case NH_OP_JOIN:
+      return nh_join (cfg, a, err);
     case NH_OP_RLIMIT:
       return op_rlimit (op, err);
     case NH_OP_HOSTNAME:

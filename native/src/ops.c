@@ -78,10 +78,12 @@ static const struct
   { "--readonly", NH_OP_READONLY, 1 },
   { "--hostname", NH_OP_HOSTNAME, 1 },
   { "--rlimit", NH_OP_RLIMIT, 3 },
+  { "--monitor", NH_OP_MONITOR, 4 },
+  { "--join", NH_OP_JOIN, 1 },
   { "--no-new-privs", NH_OP_NO_NEW_PRIVS, 0 },
   { "--groups", NH_OP_GROUPS, 1 },
   { "--init", NH_OP_INIT, 0 },
-  { "--tty", NH_OP_TTY, 3 },
+  { "--tty", NH_OP_TTY, 4 },
 };
 
 /* Parses one option at argv[i]; returns how many words it used, or -1. */

@@ -35,12 +35,16 @@ enum nh_op_kind
   NH_OP_MASK,           /* --mask PATH: /dev/null over a file, an empty read-only tmpfs over a dir */
   NH_OP_READONLY,       /* --readonly PATH: bound read-only onto itself, when it exists */
   NH_OP_HOSTNAME,       /* --hostname NAME */
+  NH_OP_MONITOR,        /* --monitor DIR LOG LOGMAX tty|-: the pid namespace's waiting parent records pid 1
+                           and its exit in DIR, logs its output to LOG (k8s-file, rotated past LOGMAX bytes) */
+  NH_OP_JOIN,           /* --join PID: setns into PID's namespaces (user first), then fork */
   NH_OP_RLIMIT,         /* --rlimit RESOURCE SOFT HARD: setrlimit, values decimal or "unlimited" */
   NH_OP_NO_NEW_PRIVS,   /* --no-new-privs */
   NH_OP_GROUPS,         /* --groups G1,G2,... (empty: none) */
   NH_OP_INIT,           /* --init: pid 1 forks the command and reaps zombies until it exits */
-  NH_OP_TTY,            /* --tty SOCK ROWS COLS: a pty from the container's devpts, its master sent over
-                           SOCK, its slave stdio and the controlling terminal of a new session */
+  NH_OP_TTY,            /* --tty SOCK ROWS COLS console|-: a pty from the container's devpts, its master sent
+                           over SOCK, its slave stdio, /dev/console (with console) and the controlling
+                           terminal of a new session */
 };
 
 #define NH_OP_MAX_ARGS 6

@@ -20,15 +20,18 @@ import type { ImageConfig } from "../image/config.js";
 import { digestHex } from "../image/digest.js";
 import type { NookError } from "../lib/errors.js";
 import { trace } from "../lib/trace.js";
-import { containerOps, type BindMount } from "../runtime/container-ops.js";
+import { type BindMount } from "../runtime/container-ops.js";
 import { containerRlimits, currentLimits, parseUlimit, type Rlimit } from "../runtime/rlimit.js";
 import { fuseMappingText, keepIdPlan, mapsInside, translateIds, type IdMapPlan } from "../runtime/idmap.js";
 import { currentIdMapPlan, unshareExec } from "../runtime/userns.js";
 import type { Store } from "../store/store.js";
 import { findImage, openStore, readConfig, type ImageView } from "./images.js";
 import { which } from "../lib/which.js";
+import { Containers } from "../store/containers.js";
+import type { ContainerRecord } from "../store/records.js";
+import { launchAttached, launchDetached } from "./launch.js";
+import { uniqueName } from "./names.js";
 import { chooseDriver, devFuseUsable, type Driver } from "./storage-driver.js";
-import { forwardSignals, waitForwarding } from "./unshare.js";
 
 export interface RunRequest {
   readonly image: string;
@@ -39,6 +42,8 @@ export interface RunRequest {
   readonly workdir?: string;
   readonly user?: string;
   readonly hostname?: string;
+  /** --name; a Docker-style adjective_name when absent. */
+  readonly name?: string;
   readonly volumes: readonly string[];
   readonly mounts: readonly string[];
   readonly tmpfs: readonly string[];
@@ -349,10 +354,26 @@ const keepIdAccounts = (dir: string, self: HostUser, passwd: string, group: stri
   return out;
 };
 
-/** Runs the container in the foreground; resolves to its exit status. */
-export const runContainer = async (req: RunRequest): Promise<E.Either<NookError, number>> => {
+/**
+ * Makes a container from an image and the command line, ready to start: its
+ * directory, and config.json with the spec its every start runs (nook create,
+ * and the first half of nook run).
+ */
+export const createContainer = async (
+  req: RunRequest,
+  detached: boolean,
+): Promise<E.Either<NookError, { store: Store; record: ContainerRecord }>> => {
   const store = openStore();
   store.init();
+  const containers = new Containers(store);
+  if (req.name !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(req.name))
+    return fail(`--name ${req.name}: names are letters, digits, _ . and -, not starting with _ . or -`);
+  const taken = req.name !== undefined ? containers.nameTaken(req.name) : undefined;
+  if (taken)
+    return fail(
+      `the name ${taken.name} is already in use by container ${taken.id.slice(0, 12)}`,
+      "remove that container (nook rm) or choose another --name",
+    );
   trace("run: find image");
   const found = await imageFor(store, req);
   if (E.isLeft(found)) return found;
@@ -428,10 +449,7 @@ export const runContainer = async (req: RunRequest): Promise<E.Either<NookError,
     ...(req.tty ? ["TERM=xterm"] : []),
     ...env,
   ];
-  const terminal = req.tty ? await (await import("./terminal.js")).openTerminal() : undefined;
-  if (terminal && E.isLeft(terminal)) return terminal;
-  const pty = terminal?.right;
-  const dir = prepareDir(store, id, hostname, req.rm);
+  const dir = prepareDir(store, id, hostname, req.rm && !detached);
   if (keepId && req.user === undefined) binds.push(...keepIdAccounts(dir, self, passwd, group));
   const tmpfs = [
     ...mountTmpfs,
@@ -444,55 +462,78 @@ export const runContainer = async (req: RunRequest): Promise<E.Either<NookError,
       ? [{ path: "/tmp", options: "mode=1777" }]
       : []),
   ];
-  const ops = containerOps({
-    layersDir: join(store.root, "layers"),
-    layers: view.record.layers.map((l) => `${digestHex(l.diffId)}/diff`),
-    dir,
-    hostname,
-    network: req.network,
-    binds,
-    tmpfs,
-    readOnly: req.readOnly,
-    uid: user.right.uid,
-    gid: user.right.gid,
-    groups: single ? undefined : user.right.groups,
-    workdir: req.workdir ?? (req.bindCwd ? process.cwd() : config?.WorkingDir || "/"),
-    removeAfter: req.rm,
-    driver: driver.right,
-    ...(translate
-      ? {
-          fuseOptions: `uidmapping=${fuseMappingText(translateIds(plain.right.uids, plan.uids))},gidmapping=${fuseMappingText(translateIds(plain.right.gids, plan.gids))}`,
-        }
-      : {}),
-    init: req.init,
-    ...(pty ? { tty: { rows: pty.rows, cols: pty.cols } } : {}),
-    rlimits: rlimits.right,
-  });
-  trace("run: start helper");
-  const fwd = forwardSignals();
-  const started = await unshareExec(plan, argv, ops, {
-    env: Object.fromEntries(
-      withDefaults.map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
-    ),
-    stdin: req.interactive ? "inherit" : "ignore",
-    ...(pty ? { ptySocket: pty.socket } : {}),
-  })();
-  trace("run: container running");
-  const attached = pty && E.isRight(started) ? await pty.attach(req.interactive) : E.right(undefined);
-  // No terminal: the container must not run on unseen.
-  if (E.isLeft(attached) && E.isRight(started)) started.right.child.kill("SIGKILL");
-  let status: E.Either<NookError, number>;
-  try {
-    status = E.isLeft(started) ? started : E.right(await waitForwarding(started.right, fwd));
-    if (E.isLeft(attached)) status = attached;
-    else if (pty && E.isRight(started)) await pty.drained;
-  } finally {
-    fwd.close();
-    pty?.restore();
-  }
-  trace("run: container exited");
-  if (req.rm) removeLeftovers(dir);
+  const record: ContainerRecord = {
+    id,
+    name: req.name ?? uniqueName(containers),
+    created: new Date().toISOString(),
+    image: req.image,
+    imageId: view.record.id,
+    argv,
+    entrypoint: commandLine(config, {
+      command: [],
+      ...(req.entrypoint !== undefined ? { entrypoint: req.entrypoint } : {}),
+    }),
+    cmd:
+      req.command.length > 0
+        ? [...req.command]
+        : req.entrypoint !== undefined
+          ? []
+          : [...(config?.Cmd ?? [])],
+    env: withDefaults,
+    user: req.user ?? (keepId ? `${self.uid}:${self.gid}` : (config?.User ?? "")),
+    tty: req.tty,
+    interactive: req.interactive,
+    keepId,
+    stopSignal: config?.StopSignal ?? "SIGTERM",
+    spec: {
+      layersDir: join(store.root, "layers"),
+      layers: view.record.layers.map((l) => `${digestHex(l.diffId)}/diff`),
+      dir,
+      hostname,
+      network: req.network,
+      binds,
+      tmpfs,
+      readOnly: req.readOnly,
+      uid: user.right.uid,
+      gid: user.right.gid,
+      ...(single ? {} : { groups: user.right.groups }),
+      workdir: req.workdir ?? (req.bindCwd ? process.cwd() : config?.WorkingDir || "/"),
+      removeAfter: req.rm,
+      driver: driver.right,
+      ...(translate
+        ? {
+            fuseOptions: `uidmapping=${fuseMappingText(translateIds(plain.right.uids, plan.uids))},gidmapping=${fuseMappingText(translateIds(plain.right.gids, plan.gids))}`,
+          }
+        : {}),
+      init: req.init,
+      rlimits: rlimits.right,
+    },
+  };
+  await containers.write(record);
+  return E.right({ store, record });
+};
+
+/** Runs the container in the foreground; resolves to its exit status. */
+export const runContainer = async (req: RunRequest): Promise<E.Either<NookError, number>> => {
+  const made = await createContainer(req, false);
+  if (E.isLeft(made)) return made;
+  const { store, record } = made.right;
+  const status = await launchAttached(store, record, { interactive: req.interactive });
+  if (req.rm) removeLeftovers(record.spec.dir);
   return status;
+};
+
+/** nook run -d: creates the container and starts it under its monitor; resolves to its id. */
+export const runDetached = async (req: RunRequest): Promise<E.Either<NookError, string>> => {
+  const made = await createContainer(req, true);
+  if (E.isLeft(made)) return made;
+  const { store, record } = made.right;
+  const started = await launchDetached(store, record);
+  if (E.isLeft(started)) {
+    if (req.rm) removeLeftovers(record.spec.dir);
+    return started;
+  }
+  return E.right(record.id);
 };
 
 /**

@@ -57,7 +57,16 @@ export const openTerminal = async (): Promise<E.Either<NookError, Terminal>> => 
     const s = size();
     if (master >= 0) void setWindowSize(master, s.rows, s.cols);
   };
-  const onInput = (chunk: Buffer): void => writeAll(master, chunk);
+  let closed = false;
+  const onInput = (chunk: Buffer): void => {
+    // Typing after the container's end (the master is closed): dropped.
+    if (closed || master < 0) return;
+    try {
+      writeAll(master, chunk);
+    } catch {
+      closed = true;
+    }
+  };
   return E.right({
     socket: theirs,
     ...size(),
@@ -75,8 +84,14 @@ export const openTerminal = async (): Promise<E.Either<NookError, Terminal>> => 
       // The master reads EIO once the last slave fd is closed: the container is gone.
       const out = new ReadStream(master);
       out.on("data", (d: Buffer) => process.stdout.write(d));
-      out.on("error", () => done());
-      out.on("close", () => done());
+      out.on("error", () => {
+        closed = true;
+        done();
+      });
+      out.on("close", () => {
+        closed = true;
+        done();
+      });
       process.on("SIGWINCH", onResize);
       onResize();
       if (interactive) {

@@ -12,6 +12,18 @@ import { LoginCommand, LogoutCommand } from "./commands/login.js";
 import { PullCommand } from "./commands/pull.js";
 import { RmiCommand } from "./commands/rmi.js";
 import { RunCommand } from "./commands/run.js";
+import { CreateCommand } from "./commands/create.js";
+import { ExecCommand } from "./commands/container/exec.js";
+import { InspectCommand } from "./commands/container/inspect.js";
+import { ContainerPruneCommand } from "./commands/container/prune.js";
+import { RestartCommand } from "./commands/container/restart.js";
+import { KillCommand } from "./commands/container/kill.js";
+import { LogsCommand } from "./commands/container/logs.js";
+import { PsCommand } from "./commands/container/ps.js";
+import { RmCommand } from "./commands/container/rm.js";
+import { StartCommand } from "./commands/container/start.js";
+import { StopCommand } from "./commands/container/stop.js";
+import { WaitCommand } from "./commands/container/wait.js";
 import { InfoCommand } from "./commands/info.js";
 import { SaveCommand } from "./commands/save.js";
 import { SystemDfCommand } from "./commands/system/df.js";
@@ -44,6 +56,18 @@ export const buildCli = (): Cli => {
   cli.register(DefaultCommand);
   for (const c of [
     RunCommand,
+    CreateCommand,
+    StartCommand,
+    PsCommand,
+    LogsCommand,
+    StopCommand,
+    KillCommand,
+    RmCommand,
+    WaitCommand,
+    ExecCommand,
+    InspectCommand,
+    ContainerPruneCommand,
+    RestartCommand,
     InfoCommand,
     PullCommand,
     ImagesCommand,

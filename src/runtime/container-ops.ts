@@ -59,8 +59,8 @@ export interface ContainerSpec {
   readonly readOnly: boolean;
   readonly uid: number;
   readonly gid: number;
-  /** Supplementary groups; undefined: none can be set (single-id map), leave them. */
-  readonly groups: readonly number[] | undefined;
+  /** Supplementary groups; absent: none can be set (single-id map), leave them. */
+  readonly groups?: readonly number[];
   readonly workdir: string;
   /** Remove `dir` when the container ends (--rm). */
   readonly removeAfter: boolean;
@@ -73,6 +73,11 @@ export interface ContainerSpec {
   readonly init: boolean;
   /** -t: a pty from the container's devpts of this size, the command's stdio and controlling terminal. */
   readonly tty?: { readonly rows: number; readonly cols: number };
+  /**
+   * The pid namespace's waiting parent records pid 1 and its exit status in
+   * `dir`; detached, it also holds the output and logs it (`log`, "" for none).
+   */
+  readonly monitor?: { readonly log: string; readonly logMax: number; readonly tty: boolean };
   /** setrlimit before the command runs (--ulimit and the defaults). */
   readonly rlimits?: readonly Rlimit[];
 }
@@ -103,6 +108,17 @@ export const containerOps = (s: ContainerSpec): HelperOp[] => {
           target: merged,
           ...(s.driver === "fuse-overlayfs" && s.fuseOptions ? { options: s.fuseOptions } : {}),
         },
+    ...(s.monitor
+      ? [
+          {
+            op: "monitor",
+            dir: s.dir,
+            log: s.monitor.log,
+            logMax: s.monitor.logMax,
+            tty: s.monitor.tty,
+          } as const,
+        ]
+      : []),
     { op: "unshare", namespaces: ["pid"] },
     // pid 1 gets a mount namespace of its own: pivot_root moves the root of
     // every process of the namespace it runs in, and the waiting parent
@@ -127,10 +143,15 @@ export const containerOps = (s: ContainerSpec): HelperOp[] => {
     ...MASKED_PATHS.map((path): HelperOp => ({ op: "mask", path })),
     ...READONLY_PATHS.map((path): HelperOp => ({ op: "readonly", path })),
     { op: "hostname", name: s.hostname },
-    ...(s.rlimits ?? []).map((r): HelperOp => ({ op: "rlimit", resource: r.resource, soft: r.soft, hard: r.hard })),
+    ...(s.rlimits ?? []).map((r): HelperOp => ({
+      op: "rlimit",
+      resource: r.resource,
+      soft: r.soft,
+      hard: r.hard,
+    })),
     // The init stays root of the namespace; the command below it becomes the user.
     ...(s.init ? [{ op: "init" } as const] : []),
-    ...(s.tty ? [{ op: "tty", rows: s.tty.rows, cols: s.tty.cols } as const] : []),
+    ...(s.tty ? [{ op: "tty", rows: s.tty.rows, cols: s.tty.cols, console: true } as const] : []),
     ...(s.groups !== undefined ? [{ op: "groups", gids: s.groups } as const] : []),
     { op: "setid", uid: s.uid, gid: s.gid },
     { op: "no-new-privs" },

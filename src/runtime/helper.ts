@@ -45,13 +45,21 @@ export type HelperOp =
   | { readonly op: "tmpfs"; readonly path: string; readonly options: string }
   | { readonly op: "hostname"; readonly name: string }
   | {
+      readonly op: "monitor";
+      readonly dir: string;
+      readonly log: string;
+      readonly logMax: number;
+      readonly tty: boolean;
+    }
+  | { readonly op: "join"; readonly pid: number }
+  | {
       readonly op: "rlimit";
       readonly resource: number;
       readonly soft: number | "unlimited";
       readonly hard: number | "unlimited";
     }
   | { readonly op: "no-new-privs" | "init" }
-  | { readonly op: "tty"; readonly rows: number; readonly cols: number }
+  | { readonly op: "tty"; readonly rows: number; readonly cols: number; readonly console: boolean }
   | { readonly op: "groups"; readonly gids: readonly number[] }
   | { readonly op: "setid"; readonly uid: number; readonly gid: number }
   | { readonly op: "chdir"; readonly path: string };
@@ -99,13 +107,17 @@ export const helperArgs = (ops: readonly HelperOp[], argv: readonly string[]): s
         return ["--tmpfs", o.path, o.options];
       case "hostname":
         return ["--hostname", o.name];
+      case "monitor":
+        return ["--monitor", o.dir, o.log, String(o.logMax), o.tty ? "tty" : "-"];
+      case "join":
+        return ["--join", String(o.pid)];
       case "rlimit":
         return ["--rlimit", String(o.resource), String(o.soft), String(o.hard)];
       case "no-new-privs":
       case "init":
         return [`--${o.op}`];
       case "tty":
-        return ["--tty", String(PTY_FD), String(o.rows), String(o.cols)];
+        return ["--tty", String(PTY_FD), String(o.rows), String(o.cols), o.console ? "console" : "-"];
       case "groups":
         return ["--groups", o.gids.join(",")];
       case "setid":
@@ -165,6 +177,8 @@ export const startHelper =
       readonly stdin?: "inherit" | "ignore";
       /** The socket the tty op sends the pty's master over, as the helper's fd PTY_FD. */
       readonly ptySocket?: number;
+      /** A session of its own, no stdio of nook's: it outlives nook (a detached container's monitor). */
+      readonly detached?: boolean;
     } = {},
   ): TE.TaskEither<HelperError | M, RunningHelper> =>
   () =>
@@ -179,12 +193,16 @@ export const startHelper =
           }),
         );
       const child = spawn(path, helperArgs(ops, argv), {
-        stdio:
-          spawnOpts.ptySocket !== undefined
+        stdio: spawnOpts.detached
+          ? ["ignore", "ignore", "ignore", "pipe"]
+          : spawnOpts.ptySocket !== undefined
             ? ["ignore", "inherit", "inherit", "pipe", spawnOpts.ptySocket]
             : [spawnOpts.stdin ?? "inherit", "inherit", "inherit", "pipe"],
         ...(spawnOpts.env ? { env: spawnOpts.env } : {}),
+        ...(spawnOpts.detached ? { detached: true } : {}),
       });
+      // Detached: nook may exit while the helper runs on.
+      if (spawnOpts.detached) child.unref();
       const exited = new Promise<ExitStatus>((res) =>
         child.once("exit", (code, signal) => res({ code, signal })),
       );

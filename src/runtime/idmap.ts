@@ -150,7 +150,11 @@ export const translateIds = (stored: readonly IdMapEntry[], seen: readonly IdMap
       const from = Math.max(s.outside, k.outside);
       const to = Math.min(s.outside + s.count, k.outside + k.count);
       if (to > from)
-        out.push({ inside: s.inside + (from - s.outside), outside: k.inside + (from - k.outside), count: to - from });
+        out.push({
+          inside: s.inside + (from - s.outside),
+          outside: k.inside + (from - k.outside),
+          count: to - from,
+        });
     }
   return out.sort((a, b) => a.inside - b.inside);
 };

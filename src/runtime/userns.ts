@@ -38,9 +38,10 @@ export const currentIdMapPlan: TE.TaskEither<UsernsError, IdMapPlan> = async () 
 };
 
 /** Ops that make the helper root of a fresh, mapped user namespace. */
-export const usernsOps = (plan: IdMapPlan): HelperOp[] => [
-  // nook killed with -9 must not leave the command running unseen.
-  { op: "die-with-parent" },
+export const usernsOps = (plan: IdMapPlan, detached = false): HelperOp[] => [
+  // nook killed with -9 must not leave the command running unseen (a
+  // detached container's monitor is meant to outlive it).
+  ...(detached ? [] : [{ op: "die-with-parent" } as const]),
   { op: "userns" },
   // With a single-id map setgroups(2) is denied in the namespace; otherwise
   // drop the host's supplementary groups, which would show as nogroup.
@@ -78,7 +79,12 @@ export const unshareExec = (
   spawnOpts: Parameters<typeof startHelper>[3] = {},
 ): TE.TaskEither<UsernsError, RunningHelper> =>
   pipe(
-    startHelper<IdMapError>([...usernsOps(plan), ...more], argv, (pid) => applyIdMap(pid, plan), spawnOpts),
+    startHelper<IdMapError>(
+      [...usernsOps(plan, spawnOpts.detached), ...more],
+      argv,
+      (pid) => applyIdMap(pid, plan),
+      spawnOpts,
+    ),
     TE.mapLeft(withUsernsHint),
   );
 

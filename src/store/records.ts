@@ -32,3 +32,75 @@ export const ImageRecord = t.intersection([
   t.partial({ variant: t.string, created: t.string }),
 ]);
 export type ImageRecord = t.TypeOf<typeof ImageRecord>;
+
+const Limit = t.union([t.number, t.literal("unlimited")]);
+
+/**
+ * How a container is set up: runtime/container-ops.ts's ContainerSpec, kept
+ * so that `nook start` can run it again as it was created.
+ */
+export const ContainerSpecRecord = t.intersection([
+  t.type({
+    layersDir: t.string,
+    layers: t.array(t.string),
+    dir: t.string,
+    hostname: t.string,
+    network: t.union([t.literal("none"), t.literal("host")]),
+    binds: t.array(t.type({ src: t.string, dst: t.string, readOnly: t.boolean })),
+    tmpfs: t.array(t.type({ path: t.string, options: t.string })),
+    readOnly: t.boolean,
+    uid: t.number,
+    gid: t.number,
+    workdir: t.string,
+    removeAfter: t.boolean,
+    driver: t.union([t.literal("overlay"), t.literal("fuse-overlayfs"), t.literal("copy")]),
+    init: t.boolean,
+  }),
+  t.partial({
+    groups: t.array(t.number),
+    fuseOptions: t.string,
+    rlimits: t.array(t.type({ resource: t.number, name: t.string, soft: Limit, hard: Limit })),
+  }),
+]);
+
+/** containers/ID/config.json: what the container is, written once by create. */
+export const ContainerRecord = t.type({
+  id: t.string,
+  name: t.string,
+  created: t.string,
+  /** The image as the user named it, and the id it resolved to. */
+  image: t.string,
+  imageId: t.string,
+  /** The command line that runs (entrypoint and command, combined). */
+  argv: t.array(t.string),
+  entrypoint: t.array(t.string),
+  cmd: t.array(t.string),
+  env: t.array(t.string),
+  user: t.string,
+  tty: t.boolean,
+  interactive: t.boolean,
+  /** --userns=keep-id (or --bind-home/--bind-cwd): the id map to make at each start. */
+  keepId: t.boolean,
+  stopSignal: t.string,
+  spec: ContainerSpecRecord,
+});
+export type ContainerRecord = t.TypeOf<typeof ContainerRecord>;
+
+/** containers/ID/started.json, by nook: which monitor watches this run, so a dead one is seen as such. */
+export const StartRecord = t.type({
+  monitorPid: t.number,
+  /** /proc/PID/stat's starttime: a pid reused by another process does not match. */
+  monitorStart: t.number,
+  bootId: t.string,
+  startedAt: t.string,
+  detached: t.boolean,
+});
+export type StartRecord = t.TypeOf<typeof StartRecord>;
+
+/** containers/ID/pid, by the monitor (native/src/monitor.c): the container's pid 1 on the host. */
+export const PidRecord = t.type({ pid: t.number, startedAt: t.string });
+export type PidRecord = t.TypeOf<typeof PidRecord>;
+
+/** containers/ID/exit, by the monitor, or by nook when it finds the monitor gone. */
+export const ExitRecord = t.type({ exitCode: t.number, signal: t.number, finishedAt: t.string });
+export type ExitRecord = t.TypeOf<typeof ExitRecord>;

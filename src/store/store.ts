@@ -306,7 +306,7 @@ export class Store {
     return out;
   }
 
-  private async readRecord<A>(
+  async readRecord<A>(
     file: string,
     codec: Parameters<typeof decodeJson<A, unknown>>[0],
     what: string,

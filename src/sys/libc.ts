@@ -23,7 +23,32 @@ interface Libc {
   readonly ioctlWinsize: (fd: number, request: number, winp: Buffer) => number;
   readonly socketpair: (domain: number, type: number, protocol: number, sv: number[]) => number;
   readonly recvmsg: (fd: number, msg: MsgHdr, flags: number) => number;
+  readonly flock: (fd: number, op: number) => number;
+  readonly pidfdOpen: (pid: number, flags: number) => number;
+  readonly pidfdSendSignal: (pidfd: number, sig: number, info: null, flags: number) => number;
 }
+
+/**
+ * pidfd_open(2) and pidfd_send_signal(2): glibc wraps them since 2.36; before
+ * that, syscall(2) with their numbers (434 and 424, the same on x86-64 and arm64).
+ */
+const bindPidfd = (lib: import("koffi").LibraryHandle): Pick<Libc, "pidfdOpen" | "pidfdSendSignal"> => {
+  try {
+    return {
+      pidfdOpen: lib.func("int pidfd_open(int pid, unsigned int flags)") as Libc["pidfdOpen"],
+      pidfdSendSignal: lib.func(
+        "int pidfd_send_signal(int pidfd, int sig, void *info, unsigned int flags)",
+      ) as Libc["pidfdSendSignal"],
+    };
+  } catch {
+    const syscall = lib.func("long syscall(long number, ...)") as (...args: unknown[]) => number;
+    return {
+      pidfdOpen: (pid, flags) => syscall(434, "int", pid, "unsigned int", flags),
+      pidfdSendSignal: (fd, sig, _info, flags) =>
+        syscall(424, "int", fd, "int", sig, "void *", null, "unsigned int", flags),
+    };
+  }
+};
 
 /** struct msghdr with one iovec, as koffi marshals it (the Buffers are passed by address). */
 interface MsgHdr {
@@ -94,6 +119,8 @@ const loadLibc = async (): Promise<Libc> => {
       });
       return lib.func("long recvmsg(int fd, nook_msghdr *msg, int flags)") as Libc["recvmsg"];
     })(),
+    flock: lib.func("int flock(int fd, int op)") as Libc["flock"],
+    ...bindPidfd(lib),
   };
 };
 
@@ -245,4 +272,35 @@ export const receiveFd = async (sock: number): Promise<E.Either<SysError, number
   if (n === 0 || len < 20 || control.readInt32LE(8) !== SOL_SOCKET || control.readInt32LE(12) !== SCM_RIGHTS)
     return E.left({ call: "recvmsg: no file descriptor", errno: 0 });
   return E.right(control.readInt32LE(16));
+};
+
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+const LOCK_UN = 8;
+
+/** flock(2) LOCK_EX|LOCK_NB: Right(true) when taken, Right(false) when another process holds it. */
+export const tryLockExclusive = async (fd: number): Promise<E.Either<SysError, boolean>> => {
+  const c = await getLibc();
+  if (c.flock(fd, LOCK_EX | LOCK_NB) === 0) return E.right(true);
+  const errno = c.koffi.errno();
+  return errno === 11 /* EWOULDBLOCK */ ? E.right(false) : E.left({ call: "flock", errno });
+};
+
+export const unlock = async (fd: number): Promise<void> => {
+  const c = await getLibc();
+  c.flock(fd, LOCK_UN);
+};
+
+/** A pidfd for `pid`: signals through it reach that process, never a later one with its pid. */
+export const pidfdOpen = async (pid: number): Promise<E.Either<SysError, number>> => {
+  const c = await getLibc();
+  const fd = c.pidfdOpen(pid, 0);
+  return fd < 0 ? E.left({ call: `pidfd_open ${pid}`, errno: c.koffi.errno() }) : E.right(fd);
+};
+
+export const pidfdSendSignal = async (pidfd: number, signal: number): Promise<E.Either<SysError, void>> => {
+  const c = await getLibc();
+  return c.pidfdSendSignal(pidfd, signal, null, 0) < 0
+    ? E.left({ call: "pidfd_send_signal", errno: c.koffi.errno() })
+    : E.right(undefined);
 };

@@ -18,7 +18,6 @@ const spec: ContainerSpec = {
   removeAfter: true,
   driver: "overlay",
   init: false,
-
 };
 
 const kinds = (s: ContainerSpec): string[] => containerOps(s).map((o) => o.op);

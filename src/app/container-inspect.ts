@@ -1,0 +1,70 @@
+// nook inspect CONTAINER: the container as docker inspect shows it (the
+// fields a script reads: State, Config, Mounts, HostConfig, NetworkSettings).
+import type { ContainerView } from "./containers.js";
+
+const ZERO_TIME = "0001-01-01T00:00:00Z";
+
+export const inspectContainer = (v: ContainerView): Record<string, unknown> => {
+  const r = v.record;
+  const [path = "", ...args] = r.argv;
+  return {
+    Id: r.id,
+    Created: r.created,
+    Path: path,
+    Args: args,
+    State: {
+      Status: v.status,
+      Running: v.status === "running",
+      Paused: false,
+      Restarting: false,
+      OOMKilled: false,
+      Dead: false,
+      Pid: v.status === "running" ? (v.pid ?? 0) : 0,
+      ExitCode: v.exitCode ?? 0,
+      Error: "",
+      StartedAt: v.startedAt ?? ZERO_TIME,
+      FinishedAt: v.finishedAt ?? ZERO_TIME,
+    },
+    Image: r.imageId,
+    Name: `/${r.name}`,
+    RestartCount: 0,
+    Driver: r.spec.driver,
+    Platform: "linux",
+    LogPath: v.record.spec.dir + "/ctr.log",
+    HostConfig: {
+      Binds: r.spec.binds.map((b) => `${b.src}:${b.dst}${b.readOnly ? ":ro" : ""}`),
+      NetworkMode: r.spec.network,
+      AutoRemove: r.spec.removeAfter,
+      ReadonlyRootfs: r.spec.readOnly,
+      Init: r.spec.init,
+      Tmpfs: Object.fromEntries(r.spec.tmpfs.map((t) => [t.path, t.options])),
+      Ulimits: (r.spec.rlimits ?? []).map((l) => ({
+        Name: l.name,
+        Soft: l.soft === "unlimited" ? -1 : l.soft,
+        Hard: l.hard === "unlimited" ? -1 : l.hard,
+      })),
+      UsernsMode: r.keepId ? "keep-id" : "",
+    },
+    Mounts: r.spec.binds.map((b) => ({
+      Type: "bind",
+      Source: b.src,
+      Destination: b.dst,
+      Mode: b.readOnly ? "ro" : "",
+      RW: !b.readOnly,
+      Propagation: "rprivate",
+    })),
+    Config: {
+      Hostname: r.spec.hostname,
+      User: r.user,
+      Tty: r.tty,
+      OpenStdin: r.interactive,
+      Env: r.env,
+      Cmd: r.cmd,
+      Image: r.image,
+      WorkingDir: r.spec.workdir,
+      Entrypoint: r.entrypoint,
+      StopSignal: r.stopSignal,
+    },
+    NetworkSettings: { Networks: {}, Ports: {} },
+  };
+};

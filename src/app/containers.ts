@@ -1,0 +1,235 @@
+// The verbs on containers that exist: their status as observed (never a
+// stale "running"), start, stop, kill, wait, remove. Each verb takes the
+// container's lock and checks its guard first (runtime/state.ts).
+import { existsSync } from "node:fs";
+import { constants } from "node:os";
+import { join } from "node:path";
+import * as E from "fp-ts/lib/Either.js";
+import type { NookError } from "../lib/errors.js";
+import { canRemove, canSignal, canStart, type ContainerStatus } from "../runtime/state.js";
+import { currentIdMapPlan, unshareExec } from "../runtime/userns.js";
+import { Containers } from "../store/containers.js";
+import type { ContainerRecord } from "../store/records.js";
+import type { Store } from "../store/store.js";
+import { pidfdOpen, pidfdSendSignal } from "../sys/libc.js";
+import { bootId, stillRunning } from "../sys/proc.js";
+import { launchDetached } from "./launch.js";
+
+export interface ContainerView {
+  readonly record: ContainerRecord;
+  readonly status: ContainerStatus;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  readonly exitCode?: number;
+  /** The container's pid 1 on the host, while it runs. */
+  readonly pid?: number;
+  /** The monitor (or foreground helper) watching the run. */
+  readonly monitorPid?: number;
+}
+
+const fail = (message: string, hint?: string): E.Either<NookError, never> =>
+  E.left({ _tag: "ContainerFailed", message, ...(hint ? { hint } : {}) });
+
+/**
+ * What the container's files say, checked against the processes: a run whose
+ * monitor is gone (killed, or a reboot since) is over, and its exit is written
+ * down now so that it reads the same next time.
+ */
+export const observe = async (containers: Containers, record: ContainerRecord): Promise<ContainerView> => {
+  const id = record.id;
+  if (containers.removing(id)) return { record, status: "removing" };
+  const started = containers.started(id);
+  if (!started) return { record, status: "created" };
+  // Every start clears the last run's exit first: one here is this run's
+  // (written before nook could record the start, for a command that ends at once).
+  const exit = containers.exit(id);
+  const base = { record, startedAt: started.startedAt, monitorPid: started.monitorPid };
+  if (exit) return { ...base, status: "exited", finishedAt: exit.finishedAt, exitCode: exit.exitCode };
+  const alive = started.bootId === bootId() && stillRunning(started.monitorPid, started.monitorStart);
+  const pid = containers.pid(id)?.pid;
+  if (alive) return { ...base, status: "running", ...(pid !== undefined ? { pid } : {}) };
+  // The monitor died without a word (SIGKILL, a reboot): pid 1 died with it
+  // (its parent-death signal), as did everything in its pid namespace.
+  const repaired = { exitCode: 137, signal: 9, finishedAt: new Date().toISOString() };
+  try {
+    await containers.writeExit(id, repaired);
+  } catch {
+    // the directory went meanwhile
+  }
+  return { ...base, status: "exited", finishedAt: repaired.finishedAt, exitCode: repaired.exitCode };
+};
+
+export const findContainer = async (
+  store: Store,
+  ref: string,
+): Promise<E.Either<NookError, ContainerView>> => {
+  const containers = new Containers(store);
+  const found = containers.resolve(ref);
+  if (E.isLeft(found)) return found;
+  return E.right(await observe(containers, found.right));
+};
+
+/** Every container, observed; --rm containers whose monitor died are removed on the way (their monitor would have). */
+export const listContainers = async (store: Store): Promise<ContainerView[]> => {
+  const containers = new Containers(store);
+  const out: ContainerView[] = [];
+  for (const record of containers.list()) {
+    const view = await observe(containers, record);
+    if (view.status === "exited" && record.spec.removeAfter) {
+      await removeDir(store, record.id);
+      continue;
+    }
+    out.push(view);
+  }
+  return out.sort((a, b) => b.record.created.localeCompare(a.record.created));
+};
+
+const withLock = async <A>(
+  store: Store,
+  id: string,
+  f: () => Promise<E.Either<NookError, A>>,
+): Promise<E.Either<NookError, A>> => {
+  const release = await new Containers(store).lock(id);
+  if (E.isLeft(release)) return release;
+  try {
+    return await f();
+  } finally {
+    await release.right();
+  }
+};
+
+export const startContainer = async (
+  store: Store,
+  ref: string,
+): Promise<E.Either<NookError, ContainerView>> => {
+  const found = await findContainer(store, ref);
+  if (E.isLeft(found)) return found;
+  return withLock(store, found.right.record.id, async () => {
+    const now = await observe(new Containers(store), found.right.record);
+    const ok = canStart({ status: now.status, name: now.record.name });
+    if (E.isLeft(ok)) return fail(ok.left);
+    const started = await launchDetached(store, now.record);
+    return E.isLeft(started) ? started : E.right(now);
+  });
+};
+
+/** A signal by name (KILL, SIGKILL) or number, as docker kill -s takes it. */
+export const signalNumber = (s: string): number | undefined => {
+  if (/^\d+$/.test(s)) return Number(s) > 0 && Number(s) < 65 ? Number(s) : undefined;
+  const name = s.toUpperCase().startsWith("SIG") ? s.toUpperCase() : `SIG${s.toUpperCase()}`;
+  return (constants.signals as Record<string, number>)[name];
+};
+
+/** Sends `signal` to the container's pid 1 through a pidfd: never to a process that took its pid since. */
+const signalPid1 = async (
+  store: Store,
+  view: ContainerView,
+  signal: number,
+): Promise<E.Either<NookError, void>> => {
+  if (view.pid === undefined) return fail(`container ${view.record.name} has no pid recorded yet`);
+  const fd = await pidfdOpen(view.pid);
+  if (E.isLeft(fd)) return fail(`container ${view.record.name}: its pid 1 is gone`);
+  // The pidfd was opened while the monitor still ran, so the pid was pid 1's.
+  if ((await observe(new Containers(store), view.record)).status !== "running")
+    return fail(`container ${view.record.name} is not running`);
+  const sent = await pidfdSendSignal(fd.right, signal);
+  const { closeSync } = await import("node:fs");
+  closeSync(fd.right);
+  return E.isLeft(sent)
+    ? fail(`signal container ${view.record.name}: errno ${sent.left.errno}`)
+    : E.right(undefined);
+};
+
+export const killContainer = async (
+  store: Store,
+  ref: string,
+  signal: number,
+): Promise<E.Either<NookError, ContainerView>> => {
+  const found = await findContainer(store, ref);
+  if (E.isLeft(found)) return found;
+  return withLock(store, found.right.record.id, async () => {
+    const view = await observe(new Containers(store), found.right.record);
+    const ok = canSignal({ status: view.status, name: view.record.name }, "kill");
+    if (E.isLeft(ok)) return fail(ok.left);
+    const sent = await signalPid1(store, view, signal);
+    return E.isLeft(sent) ? sent : E.right(view);
+  });
+};
+
+/** Polls until the run is over, or `ms` pass; resolves to the last view. */
+export const waitExit = async (
+  store: Store,
+  record: ContainerRecord,
+  ms = Infinity,
+): Promise<ContainerView> => {
+  const containers = new Containers(store);
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (!existsSync(record.spec.dir)) return { record, status: "exited" };
+    const view = await observe(containers, record);
+    if (view.status !== "running" || Date.now() >= deadline) return view;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+};
+
+/** docker stop: the stop signal, then SIGKILL after `seconds`; a container that is not running is left as it is. */
+export const stopContainer = async (
+  store: Store,
+  ref: string,
+  seconds: number,
+): Promise<E.Either<NookError, ContainerView>> => {
+  const found = await findContainer(store, ref);
+  if (E.isLeft(found)) return found;
+  return withLock(store, found.right.record.id, async () => {
+    const view = await observe(new Containers(store), found.right.record);
+    if (view.status !== "running") return E.right(view);
+    const sig = signalNumber(view.record.stopSignal) ?? constants.signals.SIGTERM;
+    await signalPid1(store, view, sig);
+    const after = await waitExit(store, view.record, seconds * 1000);
+    if (after.status !== "running") return E.right(after);
+    await signalPid1(store, after, constants.signals.SIGKILL);
+    return E.right(await waitExit(store, view.record));
+  });
+};
+
+/** Removes the container's directory; its files of subordinate ids from inside the user namespace. */
+const removeDir = async (store: Store, id: string): Promise<E.Either<NookError, void>> => {
+  const dir = new Containers(store).dir(id);
+  const { rmSync, writeFileSync } = await import("node:fs");
+  try {
+    writeFileSync(join(dir, "removing"), "");
+  } catch {
+    return E.right(undefined); // already gone
+  }
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    const plan = await currentIdMapPlan();
+    if (E.isLeft(plan)) return plan;
+    const started = await unshareExec(plan.right, ["rm", "-rf", "--", dir], [], { stdin: "ignore" })();
+    if (E.isLeft(started)) return started;
+    await started.right.exited;
+  }
+  return existsSync(dir) ? fail(`could not remove ${dir}`) : E.right(undefined);
+};
+
+export const removeContainer = async (
+  store: Store,
+  ref: string,
+  force: boolean,
+): Promise<E.Either<NookError, ContainerView>> => {
+  const found = await findContainer(store, ref);
+  if (E.isLeft(found)) return found;
+  return withLock(store, found.right.record.id, async () => {
+    let view = await observe(new Containers(store), found.right.record);
+    const ok = canRemove({ status: view.status, name: view.record.name }, force);
+    if (E.isLeft(ok)) return fail(ok.left);
+    if (view.status === "running") {
+      await signalPid1(store, view, constants.signals.SIGKILL);
+      view = await waitExit(store, view.record, 10_000);
+      if (view.status === "running") return fail(`container ${view.record.name} did not end after SIGKILL`);
+    }
+    const removed = await removeDir(store, view.record.id);
+    return E.isLeft(removed) ? removed : E.right(view);
+  });
+};

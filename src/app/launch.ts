@@ -1,0 +1,115 @@
+// Starting a created container: in the foreground (nook run), with nook
+// copying its terminal and passing signals on; or detached (run -d, start),
+// with the helper's waiting parent as its monitor, which outlives nook, logs
+// the output and records the exit (native/src/monitor.c).
+import * as E from "fp-ts/lib/Either.js";
+import type { NookError } from "../lib/errors.js";
+import { trace } from "../lib/trace.js";
+import { containerOps } from "../runtime/container-ops.js";
+import type { RunningHelper } from "../runtime/helper.js";
+import { keepIdPlan, type IdMapPlan } from "../runtime/idmap.js";
+import { currentIdMapPlan, unshareExec, type UsernsError } from "../runtime/userns.js";
+import { Containers } from "../store/containers.js";
+import type { ContainerRecord } from "../store/records.js";
+import type { Store } from "../store/store.js";
+import { bootId, processStat } from "../sys/proc.js";
+import { forwardSignals, waitForwarding } from "./unshare.js";
+
+/** Where a detached container's log moves to ctr.log.1 (Podman's log_size_max is off by default; Docker's json-file keeps one file unbounded). */
+const LOG_MAX = 16 * 1024 * 1024;
+
+const planFor = async (record: ContainerRecord): Promise<E.Either<UsernsError, IdMapPlan>> => {
+  const plain = await currentIdMapPlan();
+  if (E.isLeft(plain) || !record.keepId) return plain;
+  return E.right(keepIdPlan(plain.right, { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }));
+};
+
+const envObject = (env: readonly string[]): NodeJS.ProcessEnv =>
+  Object.fromEntries(env.map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+
+/** Records which monitor watches this run (the helper: the waiting parent of pid 1 is its first process). */
+const recordStart = async (
+  store: Store,
+  record: ContainerRecord,
+  helper: RunningHelper,
+  detached: boolean,
+): Promise<void> => {
+  const pid = helper.child.pid ?? 0;
+  try {
+    await new Containers(store).writeStarted(record.id, {
+      monitorPid: pid,
+      monitorStart: processStat(pid)?.start ?? 0,
+      bootId: bootId(),
+      startedAt: new Date().toISOString(),
+      detached,
+    });
+  } catch {
+    // a --rm container that has already ended and gone: nothing to record
+  }
+};
+
+/** Runs the container in the foreground; resolves to its exit status. */
+export const launchAttached = async (
+  store: Store,
+  record: ContainerRecord,
+  opts: { readonly interactive: boolean },
+): Promise<E.Either<NookError, number>> => {
+  const plan = await planFor(record);
+  if (E.isLeft(plan)) return plan;
+  new Containers(store).clearRun(record.id);
+  const terminal = record.tty ? await (await import("./terminal.js")).openTerminal() : undefined;
+  if (terminal && E.isLeft(terminal)) return terminal;
+  const pty = terminal?.right;
+  const ops = containerOps({
+    ...record.spec,
+    ...(pty ? { tty: { rows: pty.rows, cols: pty.cols } } : {}),
+    monitor: { log: "", logMax: 0, tty: false },
+  });
+  trace("run: start helper");
+  const fwd = forwardSignals();
+  const started = await unshareExec(plan.right, record.argv, ops, {
+    env: envObject(record.env),
+    stdin: opts.interactive ? "inherit" : "ignore",
+    ...(pty ? { ptySocket: pty.socket } : {}),
+  })();
+  trace("run: container running");
+  if (E.isRight(started)) await recordStart(store, record, started.right, false);
+  const attached = pty && E.isRight(started) ? await pty.attach(opts.interactive) : E.right(undefined);
+  // No terminal: the container must not run on unseen.
+  if (E.isLeft(attached) && E.isRight(started)) started.right.child.kill("SIGKILL");
+  let status: E.Either<NookError, number>;
+  try {
+    status = E.isLeft(started) ? started : E.right(await waitForwarding(started.right, fwd));
+    if (E.isLeft(attached)) status = attached;
+    else if (pty && E.isRight(started)) await pty.drained;
+  } finally {
+    fwd.close();
+    pty?.restore();
+  }
+  trace("run: container exited");
+  return status;
+};
+
+/** Starts the container under a monitor of its own and returns once its command runs. */
+export const launchDetached = async (
+  store: Store,
+  record: ContainerRecord,
+): Promise<E.Either<NookError, void>> => {
+  const plan = await planFor(record);
+  if (E.isLeft(plan)) return plan;
+  const containers = new Containers(store);
+  containers.clearRun(record.id);
+  const ops = containerOps({
+    ...record.spec,
+    // Detached, a terminal has no window to follow: Docker's 24x80... is 0x0; keep a usable size.
+    ...(record.tty ? { tty: { rows: 24, cols: 80 } } : {}),
+    monitor: { log: containers.logFile(record.id), logMax: LOG_MAX, tty: record.tty },
+  });
+  const started = await unshareExec(plan.right, record.argv, ops, {
+    env: envObject(record.env),
+    detached: true,
+  })();
+  if (E.isLeft(started)) return started;
+  await recordStart(store, record, started.right, true);
+  return E.right(undefined);
+};

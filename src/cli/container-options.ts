@@ -1,0 +1,97 @@
+// The flags that make a container, shared by nook run and nook create
+// (Docker's names and meanings), and their checks: one line and 125 for a bad
+// value, before anything is made.
+import { Option } from "clipanion";
+import type { RunRequest } from "../app/run.js";
+import { NookCommand } from "./base.js";
+
+export abstract class ContainerOptions extends NookCommand {
+  name = Option.String("--name", { description: "a name for the container (unique)" });
+  rm = Option.Boolean("--rm", false, { description: "remove the container when it exits" });
+  interactive = Option.Boolean("-i,--interactive", false, { description: "keep stdin open" });
+  tty = Option.Boolean("-t,--tty", false, { description: "allocate a pseudo-terminal" });
+  env = Option.Array("-e,--env", [], {
+    description: "set an environment variable (NAME=VALUE, or NAME from yours)",
+  });
+  envFile = Option.Array("--env-file", [], { description: "read environment variables from a file" });
+  workdir = Option.String("-w,--workdir", { description: "working directory inside the container" });
+  user = Option.String("-u,--user", { description: "user[:group] or uid[:gid] to run as" });
+  entrypoint = Option.String("--entrypoint", { description: "override the image's entrypoint" });
+  hostname = Option.String("-h,--hostname", { description: "the container's host name" });
+  volume = Option.Array("-v,--volume", [], { description: "bind mount HOST:CONTAINER[:ro|rw]" });
+  mount = Option.Array("--mount", [], {
+    description: "type=bind,source=HOST,target=CTR[,readonly] or type=tmpfs,target=CTR[,tmpfs-size=N]",
+  });
+  tmpfs = Option.Array("--tmpfs", [], { description: "mount a tmpfs: PATH[:OPTIONS]" });
+  init = Option.Boolean("--init", false, {
+    description: "run a small init as pid 1 that reaps zombies and forwards signals",
+  });
+  readOnly = Option.Boolean("--read-only", false, {
+    description: "read-only root filesystem (with a writable /tmp)",
+  });
+  network = Option.String("--network,--net", "none", {
+    description: "none (default until user-mode networking) or host",
+  });
+  pull = Option.String("--pull", "missing", { description: "missing, always or never" });
+  platform = Option.String("--platform", { description: "os/arch[/variant] when the image is pulled" });
+  storageDriver = Option.String("--storage-driver", {
+    description:
+      "overlay (kernel overlayfs in the user namespace), fuse-overlayfs or copy (a copy of the image per container); default: what this host can do",
+  });
+  userns = Option.String("--userns", "host", {
+    description: "host (default: you are root inside) or keep-id (your own uid and gid inside)",
+  });
+  bindHome = Option.Boolean("--bind-home", false, {
+    description: "bind your home directory at its own path and run as yourself (implies --userns=keep-id)",
+  });
+  bindCwd = Option.Boolean("--bind-cwd", false, {
+    description:
+      "bind the current directory at its own path, start there, as yourself (implies --userns=keep-id)",
+  });
+  ulimit = Option.Array("--ulimit", [], {
+    description: "a resource limit, NAME=SOFT[:HARD] (nofile=1024:2048, nproc=512, core=0...)",
+  });
+  image = Option.String({ name: "IMAGE" });
+  command = Option.Proxy({ name: "COMMAND" });
+
+  /** The request these flags make, or a one-line complaint about one of them. */
+  protected request(): RunRequest | string {
+    if (this.network !== "none" && this.network !== "host")
+      return `--network ${this.network}: this nook has none and host (user-mode networking comes later)`;
+    if (this.pull !== "missing" && this.pull !== "always" && this.pull !== "never")
+      return `--pull takes missing, always or never, not ${this.pull}`;
+    const sd = this.storageDriver;
+    if (sd !== undefined && sd !== "overlay" && sd !== "fuse-overlayfs" && sd !== "copy")
+      return `--storage-driver takes overlay, fuse-overlayfs or copy, not ${this.storageDriver}`;
+    const userns = this.userns === "" ? "host" : this.userns;
+    if (userns !== "host" && userns !== "keep-id")
+      return `--userns takes host or keep-id, not ${this.userns}`;
+    return {
+      image: this.image,
+      command: this.command,
+      env: this.env ?? [],
+      envFiles: this.envFile ?? [],
+      volumes: this.volume ?? [],
+      mounts: this.mount ?? [],
+      tmpfs: this.tmpfs ?? [],
+      readOnly: this.readOnly,
+      network: this.network,
+      rm: this.rm,
+      interactive: this.interactive,
+      pull: this.pull,
+      ...(sd === "overlay" || sd === "fuse-overlayfs" || sd === "copy" ? { storageDriver: sd } : {}),
+      init: this.init,
+      tty: this.tty,
+      userns,
+      bindHome: this.bindHome,
+      bindCwd: this.bindCwd,
+      ulimits: this.ulimit ?? [],
+      ...(this.name !== undefined ? { name: this.name } : {}),
+      ...(this.entrypoint !== undefined ? { entrypoint: this.entrypoint } : {}),
+      ...(this.workdir !== undefined ? { workdir: this.workdir } : {}),
+      ...(this.user !== undefined ? { user: this.user } : {}),
+      ...(this.hostname !== undefined ? { hostname: this.hostname } : {}),
+      ...(this.platform !== undefined ? { platform: this.platform } : {}),
+    };
+  }
+}

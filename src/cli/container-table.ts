@@ -1,0 +1,49 @@
+// nook ps's output: Docker's table (CONTAINER ID, IMAGE, COMMAND, CREATED,
+// STATUS, PORTS, NAMES), -q ids, or --format json (one object per line with
+// Docker's keys).
+import type { ContainerView } from "../app/containers.js";
+import { humanDuration, statusText } from "../runtime/state.js";
+
+const quoteCommand = (argv: readonly string[], noTrunc: boolean): string => {
+  const text = argv.join(" ");
+  return `"${noTrunc || text.length <= 20 ? text : `${text.slice(0, 19)}…`}"`;
+};
+
+const since = (iso: string, now: Date): string =>
+  `${humanDuration(Math.max(0, (now.getTime() - Date.parse(iso)) / 1000))} ago`;
+
+/** Docker's State: created, running, exited, removing. */
+const row = (v: ContainerView, now: Date, noTrunc: boolean): Record<string, string> => ({
+  ID: noTrunc ? v.record.id : v.record.id.slice(0, 12),
+  Image: v.record.image,
+  Command: quoteCommand(v.record.argv, noTrunc),
+  CreatedAt: v.record.created,
+  RunningFor: since(v.record.created, now),
+  Status: statusText(v, now),
+  State: v.status,
+  Ports: "",
+  Names: v.record.name,
+});
+
+export const containerTable = (
+  views: readonly ContainerView[],
+  o: { quiet: boolean; noTrunc: boolean; json: boolean },
+  now = new Date(),
+): string => {
+  if (o.quiet) return views.map((v) => `${o.noTrunc ? v.record.id : v.record.id.slice(0, 12)}\n`).join("");
+  const rows = views.map((v) => row(v, now, o.noTrunc));
+  if (o.json) return rows.map((r) => `${JSON.stringify(r)}\n`).join("");
+  const cols: [string, string][] = [
+    ["CONTAINER ID", "ID"],
+    ["IMAGE", "Image"],
+    ["COMMAND", "Command"],
+    ["CREATED", "RunningFor"],
+    ["STATUS", "Status"],
+    ["PORTS", "Ports"],
+    ["NAMES", "Names"],
+  ];
+  const widths = cols.map(([h, k]) => Math.max(h.length, ...rows.map((r) => (r[k] ?? "").length)));
+  const line = (cells: string[]): string =>
+    `${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd((widths[i] ?? 0) + 3))).join("")}\n`;
+  return line(cols.map(([h]) => h)) + rows.map((r) => line(cols.map(([, k]) => r[k] ?? ""))).join("");
+};

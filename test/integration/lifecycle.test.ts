@@ -1,0 +1,271 @@
+// Containers that outlive the command, as the unprivileged test users: run
+// -d, then separate nook invocations for ps, exec, logs, stop, kill, wait,
+// inspect and rm; a monitor or pid 1 killed from outside; 20 containers at
+// once; two nooks acting on one container.
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, inject, it } from "vitest";
+import { describeAs, descendants, runAs, running } from "../support/nook.js";
+import { freshStore, type TestStore } from "../support/store.js";
+
+const bb = (): string => `${inject("registry")}/busybox`;
+
+interface Inspected {
+  Id: string;
+  Name: string;
+  State: {
+    Status: string;
+    Running: boolean;
+    Pid: number;
+    ExitCode: number;
+    StartedAt: string;
+    FinishedAt: string;
+  };
+  Config: { Hostname: string; Cmd: string[]; Image: string };
+}
+
+describeAs("sub", "detached containers and the verbs on them", (user) => {
+  let s: TestStore;
+  const containersDir = (): string => join(s.dataHome, "nook", "containers");
+  const inspect = async (ref: string): Promise<Inspected> => {
+    const r = await s.nook(["inspect", ref]);
+    expect(r.stderr).toBe("");
+    return (JSON.parse(r.stdout) as Inspected[])[0]!;
+  };
+  /** The monitor of a container's current run and everything below it. */
+  const processesOf = (id: string): number[] => {
+    const started = JSON.parse(readFileSync(join(containersDir(), id, "started.json"), "utf8")) as {
+      monitorPid: number;
+    };
+    return [started.monitorPid, ...descendants(started.monitorPid)];
+  };
+
+  beforeAll(async () => {
+    s = await freshStore(user());
+    expect((await s.nook(["pull", "-q", bb()])).code).toBe(0);
+  });
+  afterAll(async () => s.remove());
+
+  it("runs detached; ps, exec, logs, stop, inspect and rm each work from a separate nook", async () => {
+    const run = await s.nook([
+      "run",
+      "-d",
+      "--name",
+      "web",
+      "--hostname",
+      "webhost",
+      bb(),
+      "sh",
+      "-c",
+      "echo started; echo oops >&2; exec sleep 1000",
+    ]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const id = run.stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+
+    const ps = await s.nook(["ps"]);
+    expect(ps.stdout.split("\n")[0]).toMatch(
+      /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES$/,
+    );
+    expect(ps.stdout).toMatch(new RegExp(`^${id.slice(0, 12)}\\s+.*busybox.*Up .*web$`, "m"));
+    const json = (await s.nook(["ps", "--format", "json"])).stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(json).toEqual([expect.objectContaining({ ID: id.slice(0, 12), Names: "web", State: "running" })]);
+
+    // exec: the same hostname, the container's processes (sleep is pid 1), the same rootfs.
+    const inside = await s.nook([
+      "exec",
+      "web",
+      "sh",
+      "-c",
+      "hostname; cat /proc/1/comm; echo made > /tmp/f",
+    ]);
+    expect(inside.stderr).toBe("");
+    expect(inside.stdout).toBe("webhost\nsleep\n");
+    expect((await s.nook(["exec", id.slice(0, 8), "cat", "/tmp/f"])).stdout).toBe("made\n");
+    // A file of a subordinate id in the container's layer, for rm to remove.
+    expect((await s.nook(["exec", "-u", "1000", "web", "touch", "/tmp/by-1000"])).code).toBe(0);
+    expect((await s.nook(["exec", "web", "false"])).code).toBe(1);
+    expect((await s.nook(["exec", "web", "no-such-command"])).code).toBe(127);
+
+    const logs = await s.nook(["logs", "web"]);
+    expect(logs.stdout).toBe("started\n");
+    expect(logs.stderr).toBe("oops\n");
+
+    const procs = processesOf(id);
+    expect(procs.length).toBeGreaterThanOrEqual(2);
+    const t0 = Date.now();
+    const stop = await s.nook(["stop", "-t", "1", "web"]);
+    expect(stop.stdout).toBe("web\n");
+    // sleep as pid 1 ignores SIGTERM: SIGKILL after the second.
+    expect(Date.now() - t0).toBeLessThan(5000);
+    const after = await inspect("web");
+    expect(after.State).toMatchObject({ Status: "exited", Running: false, ExitCode: 137 });
+    expect(after.Config).toMatchObject({ Hostname: "webhost", Image: bb() });
+    expect(procs.filter(running)).toEqual([]);
+    expect((await s.nook(["ps", "-a"])).stdout).toMatch(/Exited \(137\) .* ago\s+web$/m);
+
+    const rm = await s.nook(["rm", "web"]);
+    expect(rm.stderr).toBe("");
+    expect(rm.stdout).toBe("web\n");
+    expect(existsSync(join(containersDir(), id))).toBe(false);
+    expect((await s.nook(["ps", "-aq"])).stdout).toBe("");
+  });
+
+  it("records the exit code, which wait prints; start runs an exited container again", async () => {
+    const id = (await s.nook(["run", "-d", bb(), "sh", "-c", "echo run; exit 3"])).stdout.trim();
+    const wait = await s.nook(["wait", id]);
+    expect(wait.stdout).toBe("3\n");
+    expect((await inspect(id)).State).toMatchObject({ Status: "exited", ExitCode: 3 });
+    expect((await s.nook(["start", id.slice(0, 12)])).stdout).toBe(`${id.slice(0, 12)}\n`);
+    expect((await s.nook(["wait", id])).stdout).toBe("3\n");
+    // Both runs' output, in order.
+    expect((await s.nook(["logs", id])).stdout).toBe("run\nrun\n");
+    expect((await s.nook(["rm", id])).code).toBe(0);
+  });
+
+  it("follows the log with -f until the container ends, and keeps stdout and stderr apart", async () => {
+    const id = (
+      await s.nook([
+        "run",
+        "-d",
+        bb(),
+        "sh",
+        "-c",
+        "for i in 1 2 3; do echo $i; echo e$i >&2; sleep 0.3; done",
+      ])
+    ).stdout.trim();
+    const r = await s.nook(["logs", "-f", "-t", id]);
+    expect(r.stdout.split("\n").map((l) => l.replace(/^\S+Z /, ""))).toEqual(["1", "2", "3", ""]);
+    expect(r.stderr).toBe(
+      r.stderr
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => `${l}\n`)
+        .join(""),
+    );
+    expect(r.stderr.replace(/^\S+Z /gm, "")).toBe("e1\ne2\ne3\n");
+    // --tail counts the lines of both streams, as Docker's does: the last one is e3.
+    const tail = await s.nook(["logs", "--tail", "2", id]);
+    expect([tail.stdout, tail.stderr]).toEqual(["3\n", "e3\n"]);
+    await s.nook(["rm", id]);
+  });
+
+  it("never shows a container as running after its monitor or its pid 1 is killed", async () => {
+    const a = (await s.nook(["run", "-d", bb(), "sleep", "1000"])).stdout.trim();
+    const b = (await s.nook(["run", "-d", bb(), "sleep", "1000"])).stdout.trim();
+    const procsA = processesOf(a);
+    const monitorA = procsA[0]!;
+    const pid1B = (await inspect(b)).State.Pid;
+    expect(pid1B).toBeGreaterThan(0);
+    await runAs(user(), ["kill", "-KILL", String(monitorA)]);
+    await runAs(user(), ["kill", "-KILL", String(pid1B)]);
+    await new Promise((r) => setTimeout(r, 300));
+    const ps = await s.nook(["ps", "-a", "--format", "json"]);
+    const states = Object.fromEntries(
+      ps.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { ID: string; State: string; Status: string })
+        .map((c) => [c.ID, c.Status]),
+    );
+    expect(states[a.slice(0, 12)]).toMatch(/^Exited \(137\)/);
+    expect(states[b.slice(0, 12)]).toMatch(/^Exited \(137\)/);
+    // The killed monitor's container went with it (pid 1's parent-death signal).
+    expect(procsA.filter(running)).toEqual([]);
+    expect((await s.nook(["rm", a, b])).code).toBe(0);
+  });
+
+  it("runs 20 detached containers at once, lists them, and removes them leaving nothing behind", async () => {
+    const runs = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        s.nook(["run", "-d", "--name", `many${i}`, bb(), "sleep", "1000"]),
+      ),
+    );
+    expect(runs.map((r) => r.code)).toEqual(Array(20).fill(0));
+    const ids = runs.map((r) => r.stdout.trim());
+    const ps = await s.nook(["ps", "-q", "--no-trunc"]);
+    expect(ps.stdout.trim().split("\n").sort()).toEqual([...ids].sort());
+    // 20 ids of 16 possible first digits: two share one, and that prefix is ambiguous.
+    const first = ids.map((i) => i[0]!).find((c, i, all) => all.indexOf(c) !== i)!;
+    const ambiguous = await s.nook(["inspect", first]);
+    expect(ambiguous.code).toBe(1);
+    expect(ambiguous.stderr.split("\n")[0]).toMatch(
+      new RegExp(`^nook: ${first} names \\d+ containers .*: give more of the id$`),
+    );
+    const procs = ids.flatMap(processesOf);
+    expect(procs.length).toBeGreaterThanOrEqual(40);
+    const rm = await s.nook(["rm", "-f", ...ids.map((i) => i.slice(0, 12))]);
+    expect(rm.stderr).toBe("");
+    expect(rm.code).toBe(0);
+    expect(procs.filter(running)).toEqual([]);
+    expect(readdirSync(containersDir())).toEqual([]);
+  });
+
+  it("refuses a name in use and verbs the status does not allow, in one line each", async () => {
+    const id = (await s.nook(["run", "-d", "--name", "dup", bb(), "sleep", "1000"])).stdout.trim();
+    const again = await s.nook(["run", "-d", "--name", "dup", bb(), "true"]);
+    expect(again.code).toBe(125);
+    expect(again.stderr.split("\n")[0]).toBe(
+      `nook: the name dup is already in use by container ${id.slice(0, 12)}`,
+    );
+    const rm = await s.nook(["rm", "dup"]);
+    expect(rm.code).toBe(125);
+    expect(rm.stderr.split("\n")[0]).toBe("nook: container dup is running: stop it first, or use rm -f");
+    const start = await s.nook(["start", "dup"]);
+    expect(start.stderr.split("\n")[0]).toBe("nook: container dup is running: it is already running");
+    const unknown = await s.nook(["stop", "nosuch"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr.split("\n")[0]).toBe("nook: no such container: nosuch");
+    expect((await s.nook(["kill", "-s", "NOPE", "dup"])).code).toBe(125);
+    expect((await s.nook(["kill", "-s", "TERM", "dup"])).code).toBe(0);
+    await s.nook(["rm", "-f", "dup"]);
+  });
+
+  it("lets rm -f and stop act on one container at once: both end, nothing is left", async () => {
+    const id = (await s.nook(["run", "-d", bb(), "sleep", "1000"])).stdout.trim();
+    const procs = processesOf(id);
+    const [stop, rm] = await Promise.all([s.nook(["stop", "-t", "3", id]), s.nook(["rm", "-f", id])]);
+    expect(rm.code).toBe(0);
+    // stop either finished first, or found the container gone.
+    expect([0, 1]).toContain(stop.code);
+    if (stop.code === 1) expect(stop.stderr).toBe(`nook: no such container: ${id}\n`);
+    expect(procs.filter(running)).toEqual([]);
+    expect(existsSync(join(containersDir(), id))).toBe(false);
+  });
+
+  it("shows a foreground container in ps while it runs, and lets exec join it", async () => {
+    const fg = s.nook(["run", "--name", "fg", bb(), "sh", "-c", "sleep 2; echo done"]);
+    let seen = "";
+    for (let i = 0; i < 40 && !seen.includes("fg"); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      seen = (await s.nook(["ps"])).stdout;
+    }
+    expect(seen).toMatch(/Up .*fg$/m);
+    expect((await s.nook(["exec", "fg", "cat", "/proc/1/comm"])).stdout).toBe("sh\n");
+    const done = await fg;
+    expect(done.stdout).toBe("done\n");
+    expect((await inspect("fg")).State).toMatchObject({ Status: "exited", ExitCode: 0 });
+    await s.nook(["rm", "fg"]);
+  });
+});
+
+describeAs("nosub", "detached containers, user without subordinate ranges", (user) => {
+  let s: TestStore;
+  beforeAll(async () => {
+    s = await freshStore(user());
+    expect((await s.nook(["pull", "-q", bb()])).code).toBe(0);
+  });
+  afterAll(async () => s.remove());
+
+  it("runs detached, execs, stops and removes", async () => {
+    const id = (await s.nook(["run", "-d", "-u", "0", bb(), "sleep", "1000"])).stdout.trim();
+    expect((await s.nook(["exec", id, "cat", "/proc/1/comm"])).stdout).toBe("sleep\n");
+    expect((await s.nook(["stop", "-t", "0", id])).code).toBe(0);
+    expect((await s.nook(["rm", id])).code).toBe(0);
+    expect((await s.nook(["ps", "-aq"])).stdout).toBe("");
+  });
+});
