@@ -17,6 +17,7 @@ import { ExecCommand } from "./commands/container/exec.js";
 import { InspectCommand } from "./commands/container/inspect.js";
 import { ContainerPruneCommand } from "./commands/container/prune.js";
 import { RestartCommand } from "./commands/container/restart.js";
+import { TopCommand } from "./commands/container/top.js";
 import { KillCommand } from "./commands/container/kill.js";
 import { LogsCommand } from "./commands/container/logs.js";
 import { PsCommand } from "./commands/container/ps.js";
@@ -68,6 +69,7 @@ export const buildCli = (): Cli => {
     InspectCommand,
     ContainerPruneCommand,
     RestartCommand,
+    TopCommand,
     InfoCommand,
     PullCommand,
     ImagesCommand,

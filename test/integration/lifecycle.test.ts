@@ -237,6 +237,49 @@ describeAs("sub", "detached containers and the verbs on them", (user) => {
     expect(existsSync(join(containersDir(), id))).toBe(false);
   });
 
+  it("logs a detached container's terminal (-dt), whose /dev/console is that terminal", async () => {
+    const id = (
+      await s.nook(["run", "-dt", bb(), "sh", "-c", "tty; echo hi; stty size; exec sleep 1000"])
+    ).stdout.trim();
+    let logs = "";
+    for (let i = 0; i < 40 && !logs.includes("24 80"); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      logs = (await s.nook(["logs", id])).stdout;
+    }
+    // The pty's "\r\n" is a line end in the log, as in Podman's.
+    expect(logs).toBe("/dev/pts/0\nhi\n24 80\n");
+    const console = await s.nook(["exec", id, "stat", "-c", "%t:%T", "/dev/console"]);
+    expect(console.stdout).toBe("88:0\n");
+    await s.nook(["rm", "-f", id]);
+  });
+
+  it("lists a container's processes with top, host pids of its pid namespace only", async () => {
+    const id = (await s.nook(["run", "-d", bb(), "sh", "-c", "sleep 1000 & exec sleep 2000"])).stdout.trim();
+    const pid1 = (await inspect(id)).State.Pid;
+    let top = "";
+    for (let i = 0; i < 40 && !top.includes("sleep 1000"); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      top = (await s.nook(["top", id])).stdout;
+    }
+    const lines = top.trim().split("\n");
+    expect(lines[0]).toMatch(/^UID\s+PID\s+PPID\s+CMD$/);
+    expect(
+      lines
+        .slice(1)
+        .map((l) => l.split(/\s+/).slice(1, 2)[0])
+        .map(Number),
+    ).toContain(pid1);
+    expect(
+      lines
+        .slice(1)
+        .map((l) => l.replace(/^(\S+\s+){3}/, ""))
+        .sort(),
+    ).toEqual(["sleep 1000", "sleep 2000"]);
+    await s.nook(["rm", "-f", id]);
+    const gone = await s.nook(["top", id]);
+    expect(gone.stderr).toBe(`nook: no such container: ${id}\n`);
+  });
+
   it("shows a foreground container in ps while it runs, and lets exec join it", async () => {
     const fg = s.nook(["run", "--name", "fg", bb(), "sh", "-c", "sleep 2; echo done"]);
     let seen = "";
