@@ -6,6 +6,7 @@ import { parseImageConfig, type ImageConfig } from "../image/config.js";
 import type { Digest } from "../image/digest.js";
 import { familiarName, formatReference, parseReference } from "../image/reference.js";
 import type { NookError } from "../lib/errors.js";
+import { Containers } from "../store/containers.js";
 import type { ImageRecord } from "../store/records.js";
 import { defaultStoreRoot, Store } from "../store/store.js";
 
@@ -150,11 +151,18 @@ export interface RemoveReport {
   readonly deleted: Digest[];
 }
 
-/** Layers no remaining image lists. Runs inside the user namespace: layer files belong to subordinate ids. */
+/** Images that containers were made from: image id -> the name of one such container. */
+export const imagesInUse = (store: Store): Map<string, string> =>
+  new Map(new Containers(store).list().map((c) => [c.imageId, c.name]));
+
+/** Layers no remaining image or container lists. Runs inside the user namespace: layer files belong to subordinate ids. */
 const collectLayers = async (store: Store): Promise<Digest[]> => {
   const images = await store.listImages();
   if (E.isLeft(images)) return [];
-  const used = new Set(images.right.flatMap((i) => i.layers.map((l) => l.diffId)));
+  const used = new Set<string>(images.right.flatMap((i) => i.layers.map((l) => l.diffId)));
+  // A container's rootfs stands on its layers whatever happened to its image.
+  for (const c of new Containers(store).list())
+    for (const l of c.spec.layers) used.add(`sha256:${l.split("/")[0] ?? ""}`);
   const removed: Digest[] = [];
   for (const diffId of await store.listLayers()) {
     // Held: a pull or load is about to list it in an image record.
@@ -176,6 +184,7 @@ export const removeImages = async (
 ): Promise<{ report: RemoveReport; errors: NookError[] }> => {
   const report: RemoveReport = { untagged: [], deleted: [] };
   const errors: NookError[] = [];
+  const inUse = imagesInUse(store);
   for (const q of queries) {
     const found = await findImage(store, q);
     if (E.isLeft(found)) {
@@ -195,12 +204,24 @@ export const removeImages = async (
       });
       continue;
     }
+    const user = inUse.get(v.record.id);
+    const last = v.tags.length - untag.length <= 0;
+    // Docker's rule: an image a container was made from stays; without -f
+    // even its last name does.
+    if (last && user !== undefined && !force) {
+      errors.push({
+        _tag: "ImageInUse",
+        message: `unable to remove ${q} (must be forced): container ${user} is using image ${v.record.id.slice(7, 19)}`,
+        hint: `remove the container first (nook rm ${user}), or untag with nook rmi -f ${q}`,
+      });
+      continue;
+    }
     for (const t of untag) {
       await store.removeTag(t);
       const { repository, tag } = splitTag(t);
       report.untagged.push(`${repository}:${tag}`);
     }
-    if (v.tags.length - untag.length <= 0) {
+    if (last && user === undefined) {
       await store.removeImage(v.record.id);
       await store.removeBlob(v.record.id);
       await store.removeBlob(v.record.manifestDigest);

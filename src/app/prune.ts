@@ -9,7 +9,7 @@ import * as E from "fp-ts/lib/Either.js";
 import type { Digest } from "../image/digest.js";
 import type { NookError } from "../lib/errors.js";
 import type { Store } from "../store/store.js";
-import { listImages, removeImages } from "./images.js";
+import { imagesInUse, listImages, removeImages } from "./images.js";
 
 export interface PruneReport {
   /** "busybox:latest", as rmi reports them. */
@@ -32,7 +32,11 @@ const layerSizes = async (store: Store): Promise<Map<Digest, number>> => {
 export const pruneImages = async (store: Store, all: boolean): Promise<E.Either<NookError, PruneReport>> => {
   const listed = await listImages(store);
   if (E.isLeft(listed)) return listed;
-  const doomed = listed.right.filter((v) => all || v.tags.length === 0).map((v) => v.record.id);
+  // Images containers were made from are not unused (docker image prune keeps them too).
+  const inUse = imagesInUse(store);
+  const doomed = listed.right
+    .filter((v) => (all || v.tags.length === 0) && !inUse.has(v.record.id))
+    .map((v) => v.record.id);
   if (doomed.length === 0) return E.right({ untagged: [], deleted: [], reclaimed: 0 });
   const sizes = await layerSizes(store);
   // By full id, forced: every tag of the image goes with it.

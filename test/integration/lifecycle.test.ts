@@ -280,6 +280,27 @@ describeAs("sub", "detached containers and the verbs on them", (user) => {
     expect(gone.stderr).toBe(`nook: no such container: ${id}\n`);
   });
 
+  it("keeps an image a container was made from: rmi refuses, rmi -f only untags, prune leaves it", async () => {
+    const id = (await s.nook(["run", "-d", "--name", "user1", bb(), "sleep", "1000"])).stdout.trim();
+    const imageId = (await inspect(id)) as unknown as { Image: string };
+    const rmi = await s.nook(["rmi", bb()]);
+    expect(rmi.code).toBe(125);
+    expect(rmi.stderr.split("\n")[0]).toBe(
+      `nook: unable to remove ${bb()} (must be forced): container user1 is using image ${imageId.Image.slice(7, 19)}`,
+    );
+    const forced = await s.nook(["rmi", "-f", bb()]);
+    expect(forced.stdout).toBe(`Untagged: ${bb()}:latest\n`);
+    expect((await s.nook(["image", "prune", "-f"])).stdout).not.toContain(imageId.Image);
+    // The container runs on its layers, and starts again after a stop.
+    expect((await s.nook(["exec", id, "true"])).code).toBe(0);
+    expect((await s.nook(["stop", "-t", "0", id])).code).toBe(0);
+    expect((await s.nook(["start", id])).code).toBe(0);
+    expect((await s.nook(["exec", id, "true"])).code).toBe(0);
+    await s.nook(["rm", "-f", id]);
+    // The name back, for the tests after this one.
+    expect((await s.nook(["tag", imageId.Image, bb()])).code).toBe(0);
+  });
+
   it("shows a foreground container in ps while it runs, and lets exec join it", async () => {
     const fg = s.nook(["run", "--name", "fg", bb(), "sh", "-c", "sleep 2; echo done"]);
     let seen = "";
