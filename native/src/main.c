@@ -14,10 +14,43 @@
 #include "ops.h"
 #include "sync.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/* Whatever descriptors nook's caller left open (a shell's 3>file, a pipe)
+ * must not reach the container, as Docker and Podman give it 0-2 only: all
+ * from 3 up close on exec. The ones the ops use (the sync socket, the pty
+ * socket) are used before the exec. close_range(2) since Linux 5.11; before
+ * that, one fcntl per open descriptor. */
+static void
+cloexec_from_3 (void)
+{
+  DIR *d;
+  struct dirent *e;
+
+  if (syscall (SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+    return;
+  d = opendir ("/proc/self/fd");
+  if (!d)
+    return;
+  while ((e = readdir (d)) != NULL)
+    {
+      int fd = atoi (e->d_name);
+      if (fd >= 3 && fd != dirfd (d))
+        fcntl (fd, F_SETFD, FD_CLOEXEC);
+    }
+  closedir (d);
+}
 
 static void
 report (const struct nh_config *cfg, const struct nh_error *err)
@@ -43,6 +76,7 @@ main (int argc, char **argv)
                        "[--setid UID:GID] [--chdir DIR] -- CMD [ARG...]\n");
       return 2;
     }
+  cloexec_from_3 ();
   if (nh_ops_run (&cfg, &err) < 0)
     {
       report (&cfg, &err);

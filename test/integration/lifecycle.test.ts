@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
-import { describeAs, descendants, runAs, running } from "../support/nook.js";
+import { describeAs, descendants, nookBin, runAs, running } from "../support/nook.js";
 import { freshStore, type TestStore } from "../support/store.js";
 
 const bb = (): string => `${inject("registry")}/busybox`;
@@ -299,6 +299,23 @@ describeAs("sub", "detached containers and the verbs on them", (user) => {
     await s.nook(["rm", "-f", id]);
     // The name back, for the tests after this one.
     expect((await s.nook(["tag", imageId.Image, bb()])).code).toBe(0);
+  });
+
+  it("passes none of the caller's other open files to run, run -d or exec (stdin, stdout, stderr only)", async () => {
+    const withFd9 = (args: string[]): Promise<{ stdout: string; code: number | null }> =>
+      runAs(
+        user(),
+        ["sh", "-c", 'exec 9</etc/hostname; exec "$0" "$@"', process.execPath, nookBin(), ...args],
+        {
+          env: s.env,
+        },
+      );
+    // ls's own directory fd is the 3.
+    expect((await withFd9(["run", "--rm", bb(), "ls", "/proc/self/fd"])).stdout).toBe("0\n1\n2\n3\n");
+    const id = (await withFd9(["run", "-d", bb(), "sleep", "1000"])).stdout.trim();
+    expect((await s.nook(["exec", id, "ls", "/proc/1/fd"])).stdout).toBe("0\n1\n2\n");
+    expect((await withFd9(["exec", id, "ls", "/proc/self/fd"])).stdout).toBe("0\n1\n2\n3\n");
+    await s.nook(["rm", "-f", id]);
   });
 
   it("shows a foreground container in ps while it runs, and lets exec join it", async () => {

@@ -65,6 +65,10 @@ export const freshStore = async (user: TestUser): Promise<TestStore> => {
         timeoutMs: 120_000,
       }),
     remove: async () => {
+      // Containers a failed test left running would outlive their store.
+      const left = await nook(user, ["ps", "-aq", "--no-trunc"], { env });
+      const ids = left.stdout.split("\n").filter((l) => /^[0-9a-f]{64}$/.test(l));
+      if (ids.length > 0) await nook(user, ["rm", "-f", ...ids], { env });
       // Layer files belong to subordinate ids: remove them from inside the namespace.
       await nook(user, ["unshare", "rm", "-rf", dataHome]);
       rmSync(dataHome, { recursive: true, force: true });
