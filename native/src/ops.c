@@ -56,6 +56,7 @@ static const struct
   int n_args;
 } OPTIONS[] = {
   { "--userns", NH_OP_USERNS, 0 },
+  { "--net-wait", NH_OP_NET_WAIT, 0 },
   { "--setgroups-clear", NH_OP_SETGROUPS_CLEAR, 0 },
   { "--die-with-parent", NH_OP_DIE_WITH_PARENT, 0 },
   { "--setid", NH_OP_SETID, 1 },
@@ -152,9 +153,21 @@ op_userns (struct nh_config *cfg, struct nh_error *err)
     return nh_fail (err, EINVAL, "unshare user namespace: --userns needs --sync-fd (nook writes the id maps)");
   if (unshare (CLONE_NEWUSER) < 0)
     return nh_fail (err, errno, "unshare user namespace");
-  if (nh_sync_request_map (cfg->sync_fd, getpid (), err) < 0)
+  if (nh_sync_request (cfg->sync_fd, "map", getpid (), err) < 0)
     return -1;
-  return nh_sync_wait_mapped (cfg->sync_fd, err);
+  return nh_sync_wait (cfg->sync_fd, "mapped", "map the user namespace", err);
+}
+
+/* A new network namespace has only lo: nook attaches pasta or slirp4netns to
+ * it (they join it through our pid) before anything runs inside. */
+static int
+op_net_wait (struct nh_config *cfg, struct nh_error *err)
+{
+  if (cfg->sync_fd < 0)
+    return nh_fail (err, EINVAL, "--net-wait needs --sync-fd");
+  if (nh_sync_request (cfg->sync_fd, "net", getpid (), err) < 0)
+    return -1;
+  return nh_sync_wait (cfg->sync_fd, "net-ready", "attach the network", err);
 }
 
 /* The kernel sends SIGKILL when the thread that spawned us exits (nook's
@@ -192,6 +205,8 @@ run_op (struct nh_config *cfg, const struct nh_op *op, struct nh_error *err)
     {
     case NH_OP_USERNS:
       return op_userns (cfg, err);
+    case NH_OP_NET_WAIT:
+      return op_net_wait (cfg, err);
     case NH_OP_SETGROUPS_CLEAR:
       return setgroups (0, NULL) < 0 ? nh_fail (err, errno, "setgroups") : 0;
     case NH_OP_DIE_WITH_PARENT:

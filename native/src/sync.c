@@ -22,20 +22,20 @@ write_all (int fd, const char *buf, size_t len)
 }
 
 int
-nh_sync_request_map (int fd, pid_t pid, struct nh_error *err)
+nh_sync_request (int fd, const char *type, pid_t pid, struct nh_error *err)
 {
   char msg[64];
-  int len = snprintf (msg, sizeof msg, "{\"type\":\"map\",\"pid\":%d}\n", (int) pid);
+  int len = snprintf (msg, sizeof msg, "{\"type\":\"%s\",\"pid\":%d}\n", type, (int) pid);
 
   if (write_all (fd, msg, (size_t) len) < 0)
-    return nh_fail (err, errno, "send map request to nook");
+    return nh_fail (err, errno, "send %s request to nook", type);
   return 0;
 }
 
-/* Reads one line; only "mapped" lets the helper go on. End-of-file means nook
- * went away (killed, or it gave up after a failed newuidmap and said why). */
+/* Reads one line; only WORD lets the helper go on. End-of-file means nook
+ * went away (killed, or it gave up after a failed step and said why). */
 int
-nh_sync_wait_mapped (int fd, struct nh_error *err)
+nh_sync_wait (int fd, const char *word, const char *what, struct nh_error *err)
 {
   char line[32];
   size_t used = 0;
@@ -46,16 +46,16 @@ nh_sync_wait_mapped (int fd, struct nh_error *err)
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
-        return nh_fail (err, errno, "wait for nook to map the user namespace");
+        return nh_fail (err, errno, "wait for nook to %s", what);
       if (n == 0)
-        return nh_fail (err, 0, "wait for nook to map the user namespace: nook closed the sync socket");
+        return nh_fail (err, 0, "wait for nook to %s: nook closed the sync socket", what);
       if (line[used] == '\n')
         break;
       used++;
     }
   line[used] = '\0';
-  if (strcmp (line, "mapped") != 0)
-    return nh_fail (err, EPROTO, "wait for nook to map the user namespace: unexpected message");
+  if (strcmp (line, word) != 0)
+    return nh_fail (err, EPROTO, "wait for nook to %s: unexpected message", what);
   return 0;
 }
 

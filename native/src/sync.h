@@ -4,6 +4,8 @@
  *
  *   helper -> nook  {"type":"map","pid":N}                 map my user namespace
  *   nook -> helper  mapped                                 maps written, go on
+ *   helper -> nook  {"type":"net","pid":N}                 my network namespace is new: connect it
+ *   nook -> helper  net-ready                              the network helper is attached, go on
  *   helper -> nook  {"type":"error","step":S,"errno":E,"message":M}
  *                                                          step S failed with errno E
  *                                                          (M is strerror(E)); I exit
@@ -17,8 +19,10 @@
 
 #include <sys/types.h>
 
-int nh_sync_request_map (int fd, pid_t pid, struct nh_error *err);
-int nh_sync_wait_mapped (int fd, struct nh_error *err);
+/* Asks nook for a step on PID ("map", "net"). */
+int nh_sync_request (int fd, const char *type, pid_t pid, struct nh_error *err);
+/* Waits for nook's WORD; WHAT names the step in errors. */
+int nh_sync_wait (int fd, const char *word, const char *what, struct nh_error *err);
 /* Best effort: the helper is exiting anyway when it reports. */
 void nh_sync_report (int fd, const struct nh_error *failure);
 

@@ -5,6 +5,10 @@ import * as t from "io-ts";
 export const MapRequest = t.type({ type: t.literal("map"), pid: t.number });
 export type MapRequest = t.TypeOf<typeof MapRequest>;
 
+/** After --net-wait: the helper's new network namespace waits for pasta or slirp4netns. */
+export const NetRequest = t.type({ type: t.literal("net"), pid: t.number });
+export type NetRequest = t.TypeOf<typeof NetRequest>;
+
 export const StepFailed = t.type({
   type: t.literal("error"),
   step: t.string,
@@ -13,8 +17,9 @@ export const StepFailed = t.type({
 });
 export type StepFailed = t.TypeOf<typeof StepFailed>;
 
-export const HelperMessage = t.union([MapRequest, StepFailed]);
+export const HelperMessage = t.union([MapRequest, NetRequest, StepFailed]);
 export type HelperMessage = t.TypeOf<typeof HelperMessage>;
 
-/** nook's only answer: the maps are written. */
+/** nook's answers: the maps are written; the network is attached. */
 export const MAPPED = "mapped\n";
+export const NET_READY = "net-ready\n";

@@ -11,7 +11,7 @@ import * as E from "fp-ts/lib/Either.js";
 import type * as TE from "fp-ts/lib/TaskEither.js";
 import { decodeJson } from "../lib/decode.js";
 import { errnoName } from "../lib/errors.js";
-import { HelperMessage, MAPPED, type StepFailed } from "./helper-message.js";
+import { HelperMessage, MAPPED, NET_READY, type StepFailed } from "./helper-message.js";
 
 export type HelperOp =
   | { readonly op: "userns" }
@@ -179,6 +179,8 @@ export const startHelper =
       readonly ptySocket?: number;
       /** A session of its own, no stdio of nook's: it outlives nook (a detached container's monitor). */
       readonly detached?: boolean;
+      /** Attaches the network to the helper's namespace (the --net-wait op); its error ends the helper. */
+      readonly onNet?: (pid: number) => TE.TaskEither<HelperError, void>;
     } = {},
   ): TE.TaskEither<HelperError | M, RunningHelper> =>
   () =>
@@ -207,7 +209,7 @@ export const startHelper =
         child.once("exit", (code, signal) => res({ code, signal })),
       );
       const sync = child.stdio[SYNC_FD] as Duplex;
-      const session = new SyncSession(child, sync, exited, onMap, resolve);
+      const session = new SyncSession(child, sync, exited, onMap, resolve, spawnOpts.onNet);
       child.once("error", (e) =>
         session.finish(E.left({ _tag: "HelperProtocol", message: `spawn ${path}: ${e.message}` })),
       );
@@ -231,6 +233,7 @@ class SyncSession<M> {
     private readonly exited: Promise<ExitStatus>,
     private readonly onMap: (pid: number) => TE.TaskEither<M, void>,
     private readonly resolve: (r: E.Either<HelperError | M, RunningHelper>) => void,
+    private readonly onNet?: (pid: number) => TE.TaskEither<HelperError, void>,
   ) {}
 
   finish(result: E.Either<HelperError | M, RunningHelper>): void {
@@ -291,17 +294,33 @@ class SyncSession<M> {
       this.failure = msg.right;
       return;
     }
-    this.mapping = this.map(msg.right.pid);
+    const pid = msg.right.pid;
+    // Each step is waited for at end-of-file, after the one before it.
+    const before = this.mapping ?? Promise.resolve();
+    this.mapping =
+      msg.right.type === "map"
+        ? before.then(() => this.step(this.onMap(pid), MAPPED))
+        : before.then(() =>
+            this.step(
+              this.onNet?.(pid) ??
+                (async () =>
+                  E.left({
+                    _tag: "HelperProtocol",
+                    message: "the helper asked for a network nook did not plan",
+                  } as const)),
+              NET_READY,
+            ),
+          );
   }
 
-  private async map(pid: number): Promise<void> {
-    const mapped = await this.onMap(pid)();
-    if (E.isRight(mapped)) {
-      this.sync.write(MAPPED);
+  private async step(task: TE.TaskEither<HelperError | M, void>, answer: string): Promise<void> {
+    const done = await task();
+    if (E.isRight(done)) {
+      this.sync.write(answer);
       return;
     }
     this.child.kill("SIGKILL");
     await this.exited;
-    this.finish(E.left(mapped.left));
+    this.finish(E.left(done.left));
   }
 }
