@@ -43,7 +43,52 @@ class DefaultCommand extends Command {
   }
 }
 
-export const buildCli = (): Cli => {
+/** Every command, in the order `nook --help` lists them. */
+const COMMANDS = [
+  RunCommand,
+  CreateCommand,
+  StartCommand,
+  PsCommand,
+  LogsCommand,
+  StopCommand,
+  KillCommand,
+  RmCommand,
+  WaitCommand,
+  ExecCommand,
+  InspectCommand,
+  ContainerPruneCommand,
+  RestartCommand,
+  TopCommand,
+  InfoCommand,
+  PullCommand,
+  ImagesCommand,
+  ImageInspectCommand,
+  TagCommand,
+  RmiCommand,
+  LoadCommand,
+  SaveCommand,
+  ImagePruneCommand,
+  SystemDfCommand,
+  LoginCommand,
+  LogoutCommand,
+  UnshareCommand,
+];
+
+/**
+ * The commands a command line can name: those whose path starts with its
+ * first word, or all of them when none does (help, a typo's suggestions).
+ * clipanion builds one state machine over every option of every command it
+ * knows before parsing, which costs `nook run` tens of milliseconds with
+ * all of them; the first word narrows it to one or two.
+ */
+export const commandsFor = (argv: readonly string[]): (typeof COMMANDS)[number][] => {
+  const first = argv[0];
+  if (first === "--version" || first === "-v") return [];
+  const named = COMMANDS.filter((c) => c.paths?.some((p) => p[0] === first));
+  return named.length > 0 ? named : COMMANDS;
+};
+
+export const buildCli = (argv: readonly string[] = []): Cli => {
   const cli = new Cli({
     binaryLabel: "nook",
     binaryName: "nook",
@@ -55,42 +100,13 @@ export const buildCli = (): Cli => {
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   cli.register(DefaultCommand);
-  for (const c of [
-    RunCommand,
-    CreateCommand,
-    StartCommand,
-    PsCommand,
-    LogsCommand,
-    StopCommand,
-    KillCommand,
-    RmCommand,
-    WaitCommand,
-    ExecCommand,
-    InspectCommand,
-    ContainerPruneCommand,
-    RestartCommand,
-    TopCommand,
-    InfoCommand,
-    PullCommand,
-    ImagesCommand,
-    ImageInspectCommand,
-    TagCommand,
-    RmiCommand,
-    LoadCommand,
-    SaveCommand,
-    ImagePruneCommand,
-    SystemDfCommand,
-    LoginCommand,
-    LogoutCommand,
-    UnshareCommand,
-  ])
-    cli.register(c);
+  for (const c of commandsFor(argv)) cli.register(c);
   return cli;
 };
 
 export const main = async (argv: string[], context: BaseContext = Cli.defaultContext): Promise<number> => {
   trace(`main ${argv.join(" ")}`);
-  const cli = buildCli();
+  const cli = buildCli(argv);
   let command: Command<BaseContext>;
   try {
     command = cli.process(argv, context);

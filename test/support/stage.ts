@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 
 export const stageNook = (): string => {
-  for (const f of ["nook", "nook.mjs", "nook-helper"])
+  for (const f of ["nook", "nook.cjs", "nook-helper", "package.json"])
     if (!existsSync(join(repo, "dist", f)))
       throw new Error(`dist/${f} is missing: build first with npm run build (scripts/test.sh does)`);
   const stage = mkdtempSync("/tmp/nook-test-");
