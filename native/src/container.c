@@ -39,6 +39,15 @@ static const char *rm_after_dir = NULL;
  * its pid and exit status (a detached container, monitor.c). */
 static struct nh_monitor monitor;
 static int monitoring;
+/* The network helper (pasta, slirp4netns), as a pidfd: it runs outside the
+ * container's namespaces and would outlive them. */
+static int net_pidfd = -1;
+
+void
+nh_container_end_with (pid_t pid)
+{
+  net_pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
+}
 
 /* Signals to the waiting parent go on to the container's pid 1. A hangup
  * (the terminal nook ran in is gone) must end the container even when pid 1
@@ -91,6 +100,8 @@ wait_and_exit (int sync_fd)
     ;
   if (monitoring)
     nh_monitor_finished (&monitor, status);
+  if (net_pidfd >= 0)
+    syscall (SYS_pidfd_send_signal, net_pidfd, SIGTERM, NULL, 0);
   /* The container is gone: its rootfs daemon may go too (it would keep the
    * mount namespace alive). */
   if (fuse_pid > 0)

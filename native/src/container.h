@@ -13,5 +13,7 @@ int nh_container_op (struct nh_config *cfg, const struct nh_op *op, struct nh_er
 /* The waiting parent of CHILD (pid 1 of a pid namespace, or a process that
  * joined one): passes signals on, leaves with its status. Never returns. */
 void nh_container_wait (pid_t child, int sync_fd) __attribute__ ((noreturn));
+/* A process to end (SIGTERM) when the container ends: its network helper. */
+void nh_container_end_with (pid_t pid);
 
 #endif

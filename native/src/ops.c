@@ -56,7 +56,7 @@ static const struct
   int n_args;
 } OPTIONS[] = {
   { "--userns", NH_OP_USERNS, 0 },
-  { "--net-wait", NH_OP_NET_WAIT, 0 },
+  { "--net-wait", NH_OP_NET_WAIT, 1 },
   { "--setgroups-clear", NH_OP_SETGROUPS_CLEAR, 0 },
   { "--die-with-parent", NH_OP_DIE_WITH_PARENT, 0 },
   { "--setid", NH_OP_SETID, 1 },
@@ -161,13 +161,33 @@ op_userns (struct nh_config *cfg, struct nh_error *err)
 /* A new network namespace has only lo: nook attaches pasta or slirp4netns to
  * it (they join it through our pid) before anything runs inside. */
 static int
-op_net_wait (struct nh_config *cfg, struct nh_error *err)
+op_net_wait (struct nh_config *cfg, const char *pid_file, struct nh_error *err)
 {
+  char text[32] = { 0 };
+  int fd;
+  long pid;
+
   if (cfg->sync_fd < 0)
     return nh_fail (err, EINVAL, "--net-wait needs --sync-fd");
-  if (nh_sync_request (cfg->sync_fd, "net", getpid (), err) < 0)
+  if (nh_sync_request (cfg->sync_fd, "net", getpid (), err) < 0
+      || nh_sync_wait (cfg->sync_fd, "net-ready", "attach the network", err) < 0)
     return -1;
-  return nh_sync_wait (cfg->sync_fd, "net-ready", "attach the network", err);
+  /* The network helper's pid, written by nook or by pasta itself: held as a
+   * pidfd, so that the container's end ends it too (container.c). */
+  fd = open (pid_file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return nh_fail (err, errno, "open %s", pid_file);
+  if (read (fd, text, sizeof text - 1) < 0)
+    {
+      close (fd);
+      return nh_fail (err, errno, "read %s", pid_file);
+    }
+  close (fd);
+  pid = strtol (text, NULL, 10);
+  if (pid <= 0)
+    return nh_fail (err, EINVAL, "read %s: no pid", pid_file);
+  nh_container_end_with ((pid_t) pid);
+  return 0;
 }
 
 /* The kernel sends SIGKILL when the thread that spawned us exits (nook's
@@ -206,7 +226,7 @@ run_op (struct nh_config *cfg, const struct nh_op *op, struct nh_error *err)
     case NH_OP_USERNS:
       return op_userns (cfg, err);
     case NH_OP_NET_WAIT:
-      return op_net_wait (cfg, err);
+      return op_net_wait (cfg, op->path, err);
     case NH_OP_SETGROUPS_CLEAR:
       return setgroups (0, NULL) < 0 ? nh_fail (err, errno, "setgroups") : 0;
     case NH_OP_DIE_WITH_PARENT:

@@ -10,7 +10,8 @@
 enum nh_op_kind
 {
   NH_OP_USERNS,         /* --userns: unshare a user namespace, have nook map it */
-  NH_OP_NET_WAIT,       /* --net-wait: have nook attach a network helper to our network namespace */
+  NH_OP_NET_WAIT,       /* --net-wait PIDFILE: have nook attach a network helper to our network namespace;
+                           that helper (its pid in PIDFILE) is ended with the container */
   NH_OP_SETGROUPS_CLEAR, /* --setgroups-clear: drop supplementary groups */
   NH_OP_DIE_WITH_PARENT, /* --die-with-parent: SIGKILL when nook dies */
   NH_OP_SETID,          /* --setid UID:GID: setresgid then setresuid */

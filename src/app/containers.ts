@@ -1,7 +1,7 @@
 // The verbs on containers that exist: their status as observed (never a
 // stale "running"), start, stop, kill, wait, remove. Each verb takes the
 // container's lock and checks its guard first (runtime/state.ts).
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { constants } from "node:os";
 import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
@@ -50,6 +50,7 @@ export const observe = async (containers: Containers, record: ContainerRecord): 
   if (alive) return { ...base, status: "running", ...(pid !== undefined ? { pid } : {}) };
   // The monitor died without a word (SIGKILL, a reboot): pid 1 died with it
   // (its parent-death signal), as did everything in its pid namespace.
+  endNetworkHelper(containers, record);
   const repaired = { exitCode: 137, signal: 9, finishedAt: new Date().toISOString() };
   try {
     await containers.writeExit(id, repaired);
@@ -57,6 +58,22 @@ export const observe = async (containers: Containers, record: ContainerRecord): 
     // the directory went meanwhile
   }
   return { ...base, status: "exited", finishedAt: repaired.finishedAt, exitCode: repaired.exitCode };
+};
+
+/**
+ * The network helper of a run whose monitor died unannounced (the monitor
+ * would have ended it): found by the pid it left, and only if that process
+ * still names this container on its command line.
+ */
+const endNetworkHelper = (containers: Containers, record: ContainerRecord): void => {
+  try {
+    const pid = Number(readFileSync(join(containers.dir(record.id), "net.pid"), "utf8"));
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    if (/(pasta|slirp4netns)/.test(cmdline) && cmdline.includes(record.id.slice(0, 12)))
+      process.kill(pid, "SIGTERM");
+  } catch {
+    // none, or gone already
+  }
 };
 
 export const findContainer = async (

@@ -63,7 +63,12 @@ export interface HostInfo {
     readonly devFuse: boolean;
     readonly driver: Driver;
   };
-  readonly network: { readonly pasta: string | undefined; readonly slirp4netns: string | undefined };
+  readonly network: {
+    readonly pasta: string | undefined;
+    readonly slirp4netns: string | undefined;
+    /** What --network is when not given. */
+    readonly default: "pasta" | "slirp4netns" | "none";
+  };
   readonly cgroups: { readonly version: "v2" | "v1 or hybrid"; readonly filesystem: string };
 }
 
@@ -98,7 +103,11 @@ export const hostInfo = async (): Promise<HostInfo> => {
       devFuse,
       driver: driverFor(overlay),
     },
-    network: { pasta: which("pasta"), slirp4netns: which("slirp4netns") },
+    network: {
+      pasta: which("pasta"),
+      slirp4netns: which("slirp4netns"),
+      default: which("pasta") ? "pasta" : which("slirp4netns") ? "slirp4netns" : "none",
+    },
     cgroups: { version: cgroupFs === "cgroup2" ? "v2" : "v1 or hybrid", filesystem: cgroupFs },
   };
 };
@@ -123,5 +132,6 @@ export const formatInfo = (i: HostInfo): string =>
     "network:",
     `  pasta: ${i.network.pasta ?? "not installed"}`,
     `  slirp4netns: ${i.network.slirp4netns ?? "not installed"}`,
+    `  default: ${i.network.default}${i.network.default === "none" ? " (install passt or slirp4netns for a network)" : ""}`,
     "",
   ].join("\n");

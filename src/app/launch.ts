@@ -13,6 +13,9 @@ import { Containers } from "../store/containers.js";
 import type { ContainerRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import { bootId, processStat } from "../sys/proc.js";
+import { join } from "node:path";
+import { attachNetwork } from "../network/attach.js";
+import { runtimeDir } from "../store/runtime-dir.js";
 import { forwardSignals, waitForwarding } from "./unshare.js";
 
 /** Where a detached container's log moves to ctr.log.1 (Podman's log_size_max is off by default; Docker's json-file keeps one file unbounded). */
@@ -22,6 +25,27 @@ const planFor = async (record: ContainerRecord): Promise<E.Either<UsernsError, I
   const plain = await currentIdMapPlan();
   if (E.isLeft(plain) || !record.keepId) return plain;
   return E.right(keepIdPlan(plain.right, { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }));
+};
+
+/** How the helper's --net-wait step is answered for this container. */
+const networkHook = (
+  record: ContainerRecord,
+): E.Either<NookError, { onNet?: ReturnType<typeof attachNetwork> }> => {
+  const s = record.spec;
+  if (s.network !== "pasta" && s.network !== "slirp4netns") return E.right({});
+  const rt = runtimeDir();
+  if (E.isLeft(rt)) return rt;
+  return E.right({
+    onNet: attachNetwork({
+      kind: s.network,
+      options: s.networkOptions ?? [],
+      ports: s.ports ?? [],
+      hostLoopback: s.hostLoopback ?? false,
+      pidFile: join(s.dir, "net.pid"),
+      logFile: join(s.dir, "net.log"),
+      apiSocket: join(rt.right, `slirp-${record.id.slice(0, 12)}.sock`),
+    }),
+  });
 };
 
 const envObject = (env: readonly string[]): NodeJS.ProcessEnv =>
@@ -56,6 +80,8 @@ export const launchAttached = async (
 ): Promise<E.Either<NookError, number>> => {
   const plan = await planFor(record);
   if (E.isLeft(plan)) return plan;
+  const net = networkHook(record);
+  if (E.isLeft(net)) return net;
   new Containers(store).clearRun(record.id);
   const terminal = record.tty ? await (await import("./terminal.js")).openTerminal() : undefined;
   if (terminal && E.isLeft(terminal)) return terminal;
@@ -71,6 +97,7 @@ export const launchAttached = async (
     env: envObject(record.env),
     stdin: opts.interactive ? "inherit" : "ignore",
     ...(pty ? { ptySocket: pty.socket } : {}),
+    ...net.right,
   })();
   trace("run: container running");
   if (E.isRight(started)) await recordStart(store, record, started.right, false);
@@ -97,6 +124,8 @@ export const launchDetached = async (
 ): Promise<E.Either<NookError, void>> => {
   const plan = await planFor(record);
   if (E.isLeft(plan)) return plan;
+  const net = networkHook(record);
+  if (E.isLeft(net)) return net;
   const containers = new Containers(store);
   containers.clearRun(record.id);
   const ops = containerOps({
@@ -108,6 +137,7 @@ export const launchDetached = async (
   const started = await unshareExec(plan.right, record.argv, ops, {
     env: envObject(record.env),
     detached: true,
+    ...net.right,
   })();
   if (E.isLeft(started)) return started;
   await recordStart(store, record, started.right, true);

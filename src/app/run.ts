@@ -20,6 +20,16 @@ import type { ImageConfig } from "../image/config.js";
 import { digestHex } from "../image/digest.js";
 import type { NookError } from "../lib/errors.js";
 import { trace } from "../lib/trace.js";
+import {
+  hostsFile,
+  parseAddHost,
+  parseNetwork,
+  parsePublish,
+  resolvConf,
+  type HostEntry,
+  type NetworkMode,
+  type PortSpec,
+} from "../network/network.js";
 import { type BindMount } from "../runtime/container-ops.js";
 import { containerRlimits, currentLimits, parseUlimit, type Rlimit } from "../runtime/rlimit.js";
 import { fuseMappingText, keepIdPlan, mapsInside, translateIds, type IdMapPlan } from "../runtime/idmap.js";
@@ -48,7 +58,16 @@ export interface RunRequest {
   readonly mounts: readonly string[];
   readonly tmpfs: readonly string[];
   readonly readOnly: boolean;
-  readonly network: "none" | "host";
+  /** --network as given: none, host, pasta[:OPTS], slirp4netns[:OPTS]; absent: the best this host has. */
+  readonly network?: string;
+  /** -p/--publish [IP:]HOSTPORT:CONTAINERPORT[/PROTO] */
+  readonly publish: readonly string[];
+  readonly dns: readonly string[];
+  readonly dnsSearch: readonly string[];
+  /** --add-host NAME:IP */
+  readonly addHosts: readonly string[];
+  /** The host's loopback reachable from the container (off by default, as Podman). */
+  readonly hostLoopback: boolean;
   readonly rm: boolean;
   readonly interactive: boolean;
   readonly pull: "missing" | "always" | "never";
@@ -239,9 +258,6 @@ export const parseMount = (
   return fail(`--mount ${spec}: type ${type} is not supported (bind and tmpfs are)`);
 };
 
-const hostsFile = (hostname: string): string =>
-  `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`;
-
 const hostResolvConf = (): string => {
   try {
     return readFileSync("/etc/resolv.conf", "utf8");
@@ -251,14 +267,20 @@ const hostResolvConf = (): string => {
 };
 
 /** Makes the container's directory: upper, work and merged dirs, and the files bound into /etc. */
-const prepareDir = (store: Store, id: string, hostname: string, rm: boolean): string => {
+const prepareDir = (
+  store: Store,
+  id: string,
+  hostname: string,
+  rm: boolean,
+  etc: { readonly hosts: string; readonly resolv: string },
+): string => {
   const dir = join(store.root, "containers", id);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   // The upper dir's owner and mode are the container's / (overlayfs takes the root's from it).
   for (const d of ["upper", "work", "merged"]) mkdirSync(join(dir, d), { mode: 0o755 });
   writeFileSync(join(dir, "hostname"), `${hostname}\n`);
-  writeFileSync(join(dir, "hosts"), hostsFile(hostname));
-  writeFileSync(join(dir, "resolv.conf"), hostResolvConf());
+  writeFileSync(join(dir, "hosts"), etc.hosts);
+  writeFileSync(join(dir, "resolv.conf"), etc.resolv);
   // --rm: should this nook die before its helper removes the dir, the next run will.
   if (rm) writeFileSync(join(dir, "remove-with"), String(process.pid));
   return dir;
@@ -291,6 +313,41 @@ const newContainerId = (): string => {
   } finally {
     closeSync(fd);
   }
+};
+
+/** --network, -p and --add-host, checked before anything is made. */
+const networkFor = (
+  req: RunRequest,
+): E.Either<NookError, { mode: NetworkMode; ports: PortSpec[]; addHosts: HostEntry[] }> => {
+  const mode = parseNetwork(req.network, (tool) => which(tool) !== undefined);
+  if (E.isLeft(mode)) return fail(mode.left);
+  const ports: PortSpec[] = [];
+  for (const p of req.publish) {
+    const parsed = parsePublish(p);
+    if (E.isLeft(parsed)) return fail(parsed.left);
+    ports.push(...parsed.right);
+  }
+  if (ports.length > 0 && mode.right.kind !== "pasta" && mode.right.kind !== "slirp4netns")
+    return fail(
+      `-p needs a network of the container's own (pasta or slirp4netns), not --network ${mode.right.kind}`,
+      mode.right.kind === "host"
+        ? "with --network host the container's ports are the host's already"
+        : undefined,
+    );
+  // slirp4netns answers a published UDP port from its host-loopback address,
+  // which --disable-host-loopback then drops: the replies never arrive.
+  if (mode.right.kind === "slirp4netns" && !req.hostLoopback && ports.some((p) => p.proto === "udp"))
+    return fail(
+      "slirp4netns drops the replies of a published UDP port unless the host's loopback is reachable from the container",
+      "add --host-loopback, or use --network pasta",
+    );
+  const addHosts: HostEntry[] = [];
+  for (const h of req.addHosts) {
+    const parsed = parseAddHost(h);
+    if (E.isLeft(parsed)) return fail(parsed.left);
+    addHosts.push(parsed.right);
+  }
+  return E.right({ mode: mode.right, ports, addHosts });
 };
 
 interface HostUser {
@@ -449,7 +506,12 @@ export const createContainer = async (
     ...(req.tty ? ["TERM=xterm"] : []),
     ...env,
   ];
-  const dir = prepareDir(store, id, hostname, req.rm && !detached);
+  const net = networkFor(req);
+  if (E.isLeft(net)) return net;
+  const dir = prepareDir(store, id, hostname, req.rm && !detached, {
+    hosts: hostsFile(hostname, net.right.addHosts),
+    resolv: resolvConf(net.right.mode.kind, hostResolvConf(), req.dns, req.dnsSearch),
+  });
   if (keepId && req.user === undefined) binds.push(...keepIdAccounts(dir, self, passwd, group));
   const tmpfs = [
     ...mountTmpfs,
@@ -490,7 +552,10 @@ export const createContainer = async (
       layers: view.record.layers.map((l) => `${digestHex(l.diffId)}/diff`),
       dir,
       hostname,
-      network: req.network,
+      network: net.right.mode.kind,
+      networkOptions: [...net.right.mode.options],
+      ports: net.right.ports,
+      hostLoopback: req.hostLoopback,
       binds,
       tmpfs,
       readOnly: req.readOnly,

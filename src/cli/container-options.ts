@@ -29,8 +29,19 @@ export abstract class ContainerOptions extends NookCommand {
   readOnly = Option.Boolean("--read-only", false, {
     description: "read-only root filesystem (with a writable /tmp)",
   });
-  network = Option.String("--network,--net", "none", {
-    description: "none (default until user-mode networking) or host",
+  network = Option.String("--network,--net", {
+    description: "pasta[:OPTIONS] (the default where installed), slirp4netns[:OPTIONS], host or none",
+  });
+  publish = Option.Array("-p,--publish", [], {
+    description: "publish a port: [IP:]HOSTPORT:CONTAINERPORT[/tcp|udp]",
+  });
+  dns = Option.Array("--dns", [], {
+    description: "a DNS server for the container (instead of the forwarder)",
+  });
+  dnsSearch = Option.Array("--dns-search", [], { description: "a DNS search domain" });
+  addHost = Option.Array("--add-host", [], { description: "an /etc/hosts entry, NAME:IP" });
+  hostLoopback = Option.Boolean("--host-loopback", false, {
+    description: "let the container reach the host's 127.0.0.1 through its gateway address (off by default)",
   });
   pull = Option.String("--pull", "missing", { description: "missing, always or never" });
   platform = Option.String("--platform", { description: "os/arch[/variant] when the image is pulled" });
@@ -56,8 +67,6 @@ export abstract class ContainerOptions extends NookCommand {
 
   /** The request these flags make, or a one-line complaint about one of them. */
   protected request(): RunRequest | string {
-    if (this.network !== "none" && this.network !== "host")
-      return `--network ${this.network}: this nook has none and host (user-mode networking comes later)`;
     if (this.pull !== "missing" && this.pull !== "always" && this.pull !== "never")
       return `--pull takes missing, always or never, not ${this.pull}`;
     const sd = this.storageDriver;
@@ -75,7 +84,12 @@ export abstract class ContainerOptions extends NookCommand {
       mounts: this.mount ?? [],
       tmpfs: this.tmpfs ?? [],
       readOnly: this.readOnly,
-      network: this.network,
+      ...(this.network !== undefined ? { network: this.network } : {}),
+      publish: this.publish ?? [],
+      dns: this.dns ?? [],
+      dnsSearch: this.dnsSearch ?? [],
+      addHosts: this.addHost ?? [],
+      hostLoopback: this.hostLoopback,
       rm: this.rm,
       interactive: this.interactive,
       pull: this.pull,

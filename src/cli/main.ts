@@ -17,6 +17,7 @@ import { ExecCommand } from "./commands/container/exec.js";
 import { InspectCommand } from "./commands/container/inspect.js";
 import { ContainerPruneCommand } from "./commands/container/prune.js";
 import { RestartCommand } from "./commands/container/restart.js";
+import { PortCommand } from "./commands/container/port.js";
 import { TopCommand } from "./commands/container/top.js";
 import { KillCommand } from "./commands/container/kill.js";
 import { LogsCommand } from "./commands/container/logs.js";
@@ -59,6 +60,7 @@ const COMMANDS = [
   ContainerPruneCommand,
   RestartCommand,
   TopCommand,
+  PortCommand,
   InfoCommand,
   PullCommand,
   ImagesCommand,

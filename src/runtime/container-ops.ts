@@ -52,7 +52,8 @@ export interface ContainerSpec {
   /** The container's own directory: upper/, work/, merged/, and the files nook writes. */
   readonly dir: string;
   readonly hostname: string;
-  readonly network: "none" | "host";
+  /** none: only lo; host: the host's; pasta, slirp4netns: a namespace of its own that nook connects. */
+  readonly network: "none" | "host" | "pasta" | "slirp4netns";
   readonly binds: readonly BindMount[];
   /** Extra tmpfs mounts: container path -> mount options. */
   readonly tmpfs: readonly { path: string; options: string }[];
@@ -90,8 +91,13 @@ export const containerOps = (s: ContainerSpec): HelperOp[] => {
     ...(s.removeAfter ? [{ op: "rm-after", path: s.dir } as const] : []),
     {
       op: "unshare",
-      namespaces: ["mount", "ipc", "uts", ...(s.network === "none" ? (["net"] as const) : [])],
+      namespaces: ["mount", "ipc", "uts", ...(s.network !== "host" ? (["net"] as const) : [])],
     },
+    // pasta or slirp4netns joins the new network namespace through our pid
+    // before anything runs in it; its pid comes back in net.pid.
+    ...(s.network === "pasta" || s.network === "slirp4netns"
+      ? [{ op: "net-wait", pidFile: `${s.dir}/net.pid` } as const]
+      : []),
     { op: "mount-private" },
     s.driver === "copy"
       ? // No file system over the layers: a copy of them, this container's own,

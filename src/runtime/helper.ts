@@ -52,6 +52,7 @@ export type HelperOp =
       readonly tty: boolean;
     }
   | { readonly op: "join"; readonly pid: number }
+  | { readonly op: "net-wait"; readonly pidFile: string }
   | {
       readonly op: "rlimit";
       readonly resource: number;
@@ -111,6 +112,8 @@ export const helperArgs = (ops: readonly HelperOp[], argv: readonly string[]): s
         return ["--monitor", o.dir, o.log, String(o.logMax), o.tty ? "tty" : "-"];
       case "join":
         return ["--join", String(o.pid)];
+      case "net-wait":
+        return ["--net-wait", o.pidFile];
       case "rlimit":
         return ["--rlimit", String(o.resource), String(o.soft), String(o.hard)];
       case "no-new-privs":
@@ -140,6 +143,7 @@ export type HelperError =
       readonly hint?: string;
     }
   | { readonly _tag: "HelperProtocol"; readonly message: string }
+  | { readonly _tag: "NetworkFailed"; readonly message: string }
   | { readonly _tag: "HelperMissing"; readonly message: string; readonly hint: string };
 
 export interface ExitStatus {

@@ -45,7 +45,7 @@ export const ContainerSpecRecord = t.intersection([
     layers: t.array(t.string),
     dir: t.string,
     hostname: t.string,
-    network: t.union([t.literal("none"), t.literal("host")]),
+    network: t.union([t.literal("none"), t.literal("host"), t.literal("pasta"), t.literal("slirp4netns")]),
     binds: t.array(t.type({ src: t.string, dst: t.string, readOnly: t.boolean })),
     tmpfs: t.array(t.type({ path: t.string, options: t.string })),
     readOnly: t.boolean,
@@ -57,6 +57,18 @@ export const ContainerSpecRecord = t.intersection([
     init: t.boolean,
   }),
   t.partial({
+    /** More options for pasta or slirp4netns (--network pasta:OPTIONS). */
+    networkOptions: t.array(t.string),
+    ports: t.array(
+      t.type({
+        hostIp: t.string,
+        hostPort: t.number,
+        containerPort: t.number,
+        proto: t.union([t.literal("tcp"), t.literal("udp")]),
+      }),
+    ),
+    /** The host's loopback reachable from the container (through the gateway address). */
+    hostLoopback: t.boolean,
     groups: t.array(t.number),
     fuseOptions: t.string,
     rlimits: t.array(t.type({ resource: t.number, name: t.string, soft: Limit, hard: Limit })),

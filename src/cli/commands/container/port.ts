@@ -1,0 +1,26 @@
+import { Command, Option } from "clipanion";
+import { NookCommand } from "../../base.js";
+
+export class PortCommand extends NookCommand {
+  static override paths = [["port"], ["container", "port"]];
+
+  static override usage = Command.Usage({
+    description: "list a container's published ports",
+    details: "One line per port, as docker port prints them: CONTAINERPORT/PROTO -> HOSTIP:HOSTPORT.",
+    examples: [["Ports of web", "$0 port web"]],
+  });
+
+  container = Option.String({ name: "CONTAINER" });
+
+  async run(): Promise<number> {
+    const [{ findContainer }, { openStore }] = await Promise.all([
+      import("../../../app/containers.js"),
+      import("../../../app/images.js"),
+    ]);
+    const found = await findContainer(openStore(), this.container);
+    if (found._tag === "Left") return this.settle(found);
+    for (const p of found.right.record.spec.ports ?? [])
+      this.context.stdout.write(`${p.containerPort}/${p.proto} -> ${p.hostIp || "0.0.0.0"}:${p.hostPort}\n`);
+    return 0;
+  }
+}
