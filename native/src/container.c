@@ -274,6 +274,10 @@ op_fuse_overlay (const struct nh_op *op, struct nh_error *err)
        * reach the user as its exit status, in our one line. */
       if (null >= 0)
         dup2 (null, STDERR_FILENO);
+      /* Root of the namespace, where the helper is not (a keep-id map): a
+       * FUSE mount needs the capabilities that exec keeps only for root. */
+      if (getuid () != 0 && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
+        _exit (126);
       if (chdir (op->args[0]) == 0)
         execlp ("fuse-overlayfs", "fuse-overlayfs", "-f", "-o", data, op->args[4], (char *) NULL);
       _exit (127);

@@ -7,7 +7,7 @@ import * as E from "fp-ts/lib/Either.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { pipe } from "fp-ts/lib/function.js";
 import { startHelper, type HelperError, type HelperOp, type RunningHelper } from "./helper.js";
-import { mapsInside, planIdMap, type IdMapPlan, type IdMapPlanError } from "./idmap.js";
+import { planIdMap, type IdMapPlan, type IdMapPlanError } from "./idmap.js";
 import { applyIdMap, type IdMapError } from "./newidmap.js";
 import { readRanges, type Owner } from "./subid.js";
 
@@ -37,6 +37,11 @@ export const currentIdMapPlan: TE.TaskEither<UsernsError, IdMapPlan> = async () 
   return "plan" in planned ? E.right(planned.plan) : E.left(planned.error);
 };
 
+const rootIsSelf = (plan: IdMapPlan): boolean =>
+  plan.kind === "root" ||
+  (plan.uids.some((e) => e.inside === 0 && e.outside === (process.getuid?.() ?? 0)) &&
+    plan.gids.some((e) => e.inside === 0 && e.outside === (process.getgid?.() ?? 0)));
+
 /** Ops that make the helper root of a fresh, mapped user namespace. */
 export const usernsOps = (plan: IdMapPlan, detached = false): HelperOp[] => [
   // nook killed with -9 must not leave the command running unseen (a
@@ -46,10 +51,12 @@ export const usernsOps = (plan: IdMapPlan, detached = false): HelperOp[] => [
   // With a single-id map setgroups(2) is denied in the namespace; otherwise
   // drop the host's supplementary groups, which would show as nogroup.
   ...(plan.kind === "single" ? [] : [{ op: "setgroups-clear" } as const]),
-  // Root of the namespace where it is mapped; a keep-id single map has only
-  // the user's own id, which the helper already is once the map is written
-  // (its capabilities in the namespace do not depend on the id).
-  ...(mapsInside(plan.uids, 0) && mapsInside(plan.gids, 0) ? [{ op: "setid", uid: 0, gid: 0 } as const] : []),
+  // Root of the namespace where root is the user (the usual map). Under a
+  // keep-id map root is a subordinate id: the helper stays the user's own id,
+  // which it is once the map is written (its capabilities in the namespace do
+  // not depend on the id), so that the network helper, running as the user,
+  // may still join its namespaces.
+  ...(rootIsSelf(plan) ? [{ op: "setid", uid: 0, gid: 0 } as const] : []),
 ];
 
 /** The fix for the ways a host refuses unprivileged user namespaces. */
