@@ -38,10 +38,17 @@ const httpGet = async (port: number, tries = 40): Promise<string> => {
   }
 };
 
-/** The user's pasta and slirp4netns processes still running (zombies excluded). */
-const helpers = async (user: TestUser): Promise<string[]> => {
+/**
+ * nook's pasta and slirp4netns processes of the user still running (zombies
+ * excluded): pasta names the container's directory in the store, slirp4netns
+ * nook's socket for it; podman's (a benchmark's) are not counted.
+ */
+const helpers = async (user: TestUser, store: string): Promise<string[]> => {
   const r = await runAs(user, ["ps", "-u", user.name, "-o", "stat=,args="]);
-  return r.stdout.split("\n").filter((l) => /pasta|slirp4netns/.test(l) && !/^Z/.test(l.trim()));
+  return r.stdout
+    .split("\n")
+    .filter((l) => /pasta|slirp4netns/.test(l) && !/^Z/.test(l.trim()))
+    .filter((l) => l.includes(store) || /\/slirp-[0-9a-f]{12}\.sock/.test(l));
 };
 
 /** Sends a datagram to 127.0.0.1:PORT until an answer comes (or 5 s pass). */
@@ -227,15 +234,15 @@ describeAs("sub", "user-mode networking", (user) => {
     it(`${net}: leaves no network helper and no bound port after 50 run/rm cycles with -p`, async () => {
       const port = await freePort();
       // Only this test's helpers count (another store's may run meanwhile).
-      const before = await helpers(user());
+      const before = await helpers(user(), s.dataHome);
       for (let i = 0; i < 50; i++) {
         const r = await run(["--rm", "-p", `127.0.0.1:${port}:80`, bb(), "true"]);
         expect(r.code).toBe(0);
       }
-      let left = (await helpers(user())).filter((h) => !before.includes(h));
+      let left = (await helpers(user(), s.dataHome)).filter((h) => !before.includes(h));
       for (let i = 0; i < 20 && left.length > 0; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        left = (await helpers(user())).filter((h) => !before.includes(h));
+        left = (await helpers(user(), s.dataHome)).filter((h) => !before.includes(h));
       }
       expect(left).toEqual([]);
       // The port binds again.
