@@ -65,16 +65,20 @@ export const observe = async (containers: Containers, record: ContainerRecord): 
  * would have ended it): found by the pid it left, and only if that process
  * still names this container on its command line.
  */
-const endNetworkHelper = (containers: Containers, record: ContainerRecord): void => {
+export const endNetworkHelperIn = (dir: string): void => {
+  const id = dir.split("/").pop() ?? "";
   try {
-    const pid = Number(readFileSync(join(containers.dir(record.id), "net.pid"), "utf8"));
+    const pid = Number(readFileSync(join(dir, "net.pid"), "utf8"));
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-    if (/(pasta|slirp4netns)/.test(cmdline) && cmdline.includes(record.id.slice(0, 12)))
+    if (/^[0-9a-f]{64}$/.test(id) && /(pasta|slirp4netns)/.test(cmdline) && cmdline.includes(id.slice(0, 12)))
       process.kill(pid, "SIGTERM");
   } catch {
     // none, or gone already
   }
 };
+
+const endNetworkHelper = (containers: Containers, record: ContainerRecord): void =>
+  endNetworkHelperIn(containers.dir(record.id));
 
 export const findContainer = async (
   store: Store,

@@ -39,6 +39,7 @@ import { findImage, openStore, readConfig, type ImageView } from "./images.js";
 import { which } from "../lib/which.js";
 import { Containers } from "../store/containers.js";
 import type { ContainerRecord } from "../store/records.js";
+import { endNetworkHelperIn } from "./containers.js";
 import { launchAttached, launchDetached } from "./launch.js";
 import { uniqueName } from "./names.js";
 import { chooseDriver, devFuseUsable, type Driver } from "./storage-driver.js";
@@ -607,6 +608,8 @@ export const runDetached = async (req: RunRequest): Promise<E.Either<NookError, 
  */
 const removeAbandoned = async (store: Store, plan: IdMapPlan): Promise<void> => {
   const left = store.abandonedContainers().filter((d) => {
+    // Its monitor died with the nook (kill -9): the network helper did not.
+    endNetworkHelperIn(d);
     removeLeftovers(d);
     return existsSync(d);
   });

@@ -336,6 +336,11 @@ describeAs("sub", "nook run, user with subordinate ranges", (user) => {
       const next = await s.nook(["run", "--rm", bb(), "true"]);
       expect(next.stderr).toBe("");
       expect(await dumpTree(s, containers)).toEqual([]);
+      // Its network helper (outside the killed tree) is ended too.
+      const pastas = async (): Promise<string> =>
+        (await runAs(u, ["sh", "-c", `pgrep -u ${u.uid} -f '[p]asta.*${s.dataHome}' || true`])).stdout;
+      for (let i = 0; i < 20 && (await pastas()) !== ""; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await pastas()).toBe("");
     },
   );
 
