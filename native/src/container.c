@@ -348,12 +348,24 @@ op_bind (const char *src, const char *dst, int ro, struct nh_error *err)
   return ro ? remount_ro (dst, err) : 0;
 }
 
-/* Makes the file or directory a mount point can need. */
+/* Makes the file or directory a mount point can need, with its missing
+ * parents (-v /usr:/host/usr in an image without /host), as Docker does. */
 static int
 make_target (const char *path, int dir, struct nh_error *err)
 {
+  char parent[4096];
   int fd;
 
+  if (strlen (path) >= sizeof parent)
+    return nh_fail (err, ENAMETOOLONG, "mkdir %s", path);
+  strcpy (parent, path);
+  for (char *slash = strchr (parent + 1, '/'); slash; slash = strchr (slash + 1, '/'))
+    {
+      *slash = '\0';
+      if (mkdir (parent, 0755) < 0 && errno != EEXIST)
+        return nh_fail (err, errno, "mkdir %s", parent);
+      *slash = '/';
+    }
   if (dir)
     return mkdir (path, 0755) < 0 && errno != EEXIST ? nh_fail (err, errno, "mkdir %s", path) : 0;
   fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);

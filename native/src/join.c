@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <sys/prctl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const struct
@@ -34,16 +35,29 @@ nh_join (struct nh_config *cfg, const char *pid, struct nh_error *err)
   char path[64];
   pid_t child;
 
-  /* All opened first: once in the container's mount namespace, /proc is its own. */
+  /* All opened first: once in the container's mount namespace, /proc is its
+   * own. One the container shares with us (the host's network, for
+   * --network host) is not joined: it belongs to a user namespace we hold
+   * no capabilities in, and we are in it already. */
   for (size_t i = 0; i < N_NAMESPACES; i++)
     {
+      struct stat theirs, ours;
+      char self[64];
+
       snprintf (path, sizeof path, "/proc/%s/ns/%s", pid, NAMESPACES[i].name);
+      snprintf (self, sizeof self, "/proc/self/ns/%s", NAMESPACES[i].name);
+      fds[i] = -1;
+      if (stat (path, &theirs) == 0 && stat (self, &ours) == 0 && theirs.st_ino == ours.st_ino
+          && theirs.st_dev == ours.st_dev)
+        continue;
       fds[i] = open (path, O_RDONLY | O_CLOEXEC);
       if (fds[i] < 0)
         return nh_fail (err, errno, "open %s", path);
     }
   for (size_t i = 0; i < N_NAMESPACES; i++)
     {
+      if (fds[i] < 0)
+        continue;
       if (setns (fds[i], NAMESPACES[i].type) < 0)
         return nh_fail (err, errno, "join the container's %s namespace", NAMESPACES[i].name);
       close (fds[i]);

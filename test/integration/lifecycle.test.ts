@@ -318,6 +318,36 @@ describeAs("sub", "detached containers and the verbs on them", (user) => {
     await s.nook(["rm", "-f", id]);
   });
 
+  it("execs into a --network host container, binds under missing parents, and ends logs quietly for a closed reader", async () => {
+    const id = (
+      await s.nook([
+        "run",
+        "-d",
+        "--network",
+        "host",
+        "-v",
+        "/etc:/made/for/it:ro",
+        bb(),
+        "sh",
+        "-c",
+        "seq 50000; exec sleep 1000",
+      ])
+    ).stdout.trim();
+    const e = await s.nook(["exec", id, "sh", "-c", "ls /made/for/it/hostname && ls /sys/class/net | wc -l"]);
+    expect(e.stderr).toBe("");
+    expect(e.stdout.split("\n")[0]).toBe("/made/for/it/hostname");
+    const head = await runAs(
+      user(),
+      ["sh", "-c", `"$0" "$@" | head -1`, process.execPath, nookBin(), "logs", id],
+      {
+        env: s.env,
+      },
+    );
+    expect(head.stdout).toBe("1\n");
+    expect(head.stderr).toBe("");
+    await s.nook(["rm", "-f", id]);
+  });
+
   it("shows a foreground container in ps while it runs, and lets exec join it", async () => {
     const fg = s.nook(["run", "--name", "fg", bb(), "sh", "-c", "sleep 2; echo done"]);
     let seen = "";
