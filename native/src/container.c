@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "container.h"
 #include "copy.h"
+#include "fdpass.h"
 #include "join.h"
 #include "monitor.h"
 
@@ -424,33 +425,6 @@ op_dev (const char *dev, struct nh_error *err)
   return 0;
 }
 
-/* Hands the master of a new pty to nook over a unix socket (SCM_RIGHTS). */
-static int
-send_fd (int sock, int fd, struct nh_error *err)
-{
-  char byte = 'T';
-  struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } control;
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                        .msg_controllen = sizeof control.buf };
-  struct cmsghdr *c;
-
-  memset (control.buf, 0, sizeof control.buf);
-  c = CMSG_FIRSTHDR (&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN (sizeof (int));
-  memcpy (CMSG_DATA (c), &fd, sizeof (int));
-  while (sendmsg (sock, &msg, MSG_NOSIGNAL) < 0)
-    if (errno != EINTR)
-      return nh_fail (err, errno, "send the pty to nook");
-  return 0;
-}
-
 static int
 bind_console (const char *pty, struct nh_error *err)
 {
@@ -488,7 +462,7 @@ op_tty (const struct nh_op *op, struct nh_error *err)
    * container has its console). */
   if (strcmp (op->args[3], "console") == 0 && bind_console (name, err) < 0)
     return -1;
-  if (send_fd (sock, master, err) < 0)
+  if (nh_send_fd (sock, master, err) < 0)
     return -1;
   close (master);
   close (sock);

@@ -3,6 +3,7 @@
  * container, so that it costs little memory per container. */
 #define _GNU_SOURCE
 #include "monitor.h"
+#include "fdpass.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -121,29 +122,6 @@ log_chunk (struct nh_monitor *m, const char *stream, const char *buf, size_t len
     log_entry (m, stream, 1, p, (size_t) (end - p));
 }
 
-static int
-receive_fd (int sock)
-{
-  char byte;
-  struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } control;
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                        .msg_controllen = sizeof control.buf };
-  struct cmsghdr *c;
-  int fd = -1;
-
-  if (recvmsg (sock, &msg, MSG_CMSG_CLOEXEC) <= 0)
-    return -1;
-  c = CMSG_FIRSTHDR (&msg);
-  if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-    memcpy (&fd, CMSG_DATA (c), sizeof fd);
-  return fd;
-}
-
 int
 nh_monitor_prepare (struct nh_monitor *m, struct nh_error *err)
 {
@@ -211,7 +189,7 @@ nh_monitor_run (struct nh_monitor *m, pid_t child)
       if (pfd[2].fd >= 0 && pfd[2].revents)
         {
           /* The master, or nothing when the command failed before its tty op. */
-          pfd[0].fd = receive_fd (pfd[2].fd);
+          pfd[0].fd = nh_recv_fd (pfd[2].fd);
           close (pfd[2].fd);
           pfd[2].fd = -1;
         }
