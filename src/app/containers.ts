@@ -1,7 +1,7 @@
 // The verbs on containers that exist: their status as observed (never a
 // stale "running"), start, stop, kill, wait, remove. Each verb takes the
 // container's lock and checks its guard first (runtime/state.ts).
-import { existsSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
 import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
@@ -154,7 +154,6 @@ const signalPid1 = async (
   if ((await observe(new Containers(store), view.record)).status !== "running")
     return fail(`container ${view.record.name} is not running`);
   const sent = await pidfdSendSignal(fd.right, signal);
-  const { closeSync } = await import("node:fs");
   closeSync(fd.right);
   return E.isLeft(sent)
     ? fail(`signal container ${view.record.name}: errno ${sent.left.errno}`)
@@ -216,7 +215,6 @@ export const stopContainer = async (
 /** Removes the container's directory; its files of subordinate ids from inside the user namespace. */
 const removeDir = async (store: Store, id: string): Promise<E.Either<NookError, void>> => {
   const dir = new Containers(store).dir(id);
-  const { rmSync, writeFileSync } = await import("node:fs");
   try {
     writeFileSync(join(dir, "removing"), "");
   } catch {

@@ -10,6 +10,7 @@ import { startHelper, type HelperOp } from "../runtime/helper.js";
 import { canSignal } from "../runtime/state.js";
 import type { Store } from "../store/store.js";
 import { findContainer } from "./containers.js";
+import { envObject } from "./launch.js";
 import { environment, resolveUser } from "./run.js";
 import { forwardSignals, waitForwarding } from "./unshare.js";
 
@@ -72,7 +73,7 @@ export const execInContainer = async (
   const env = environment(view.record.env, [], req.env, process.env);
   const fwd = forwardSignals();
   const started = await startHelper(ops, req.command, () => async () => E.right(undefined), {
-    env: Object.fromEntries(env.map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)])),
+    env: envObject(env),
     stdin: req.interactive ? "inherit" : "ignore",
     ...(pty ? { ptySocket: pty.socket } : {}),
   })();

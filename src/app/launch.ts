@@ -48,7 +48,7 @@ const networkHook = (
   });
 };
 
-const envObject = (env: readonly string[]): NodeJS.ProcessEnv =>
+export const envObject = (env: readonly string[]): NodeJS.ProcessEnv =>
   Object.fromEntries(env.map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
 
 /** Records which monitor watches this run (the helper: the waiting parent of pid 1 is its first process). */

@@ -2,15 +2,12 @@
 // STATUS, PORTS, NAMES), -q ids, or --format json (one object per line with
 // Docker's keys).
 import type { ContainerView } from "../app/containers.js";
-import { humanDuration, statusText } from "../runtime/state.js";
+import { ago, statusText } from "../runtime/state.js";
 
 const quoteCommand = (argv: readonly string[], noTrunc: boolean): string => {
   const text = argv.join(" ");
   return `"${noTrunc || text.length <= 20 ? text : `${text.slice(0, 19)}…`}"`;
 };
-
-const since = (iso: string, now: Date): string =>
-  `${humanDuration(Math.max(0, (now.getTime() - Date.parse(iso)) / 1000))} ago`;
 
 /** Docker's State: created, running, exited, removing. */
 const row = (v: ContainerView, now: Date, noTrunc: boolean): Record<string, string> => ({
@@ -18,7 +15,7 @@ const row = (v: ContainerView, now: Date, noTrunc: boolean): Record<string, stri
   Image: v.record.image,
   Command: quoteCommand(v.record.argv, noTrunc),
   CreatedAt: v.record.created,
-  RunningFor: since(v.record.created, now),
+  RunningFor: `${ago(v.record.created, now)} ago`,
   Status: statusText(v, now),
   State: v.status,
   Ports: "",

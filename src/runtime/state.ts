@@ -77,5 +77,6 @@ export const humanDuration = (exact: number): string => {
   return `${Math.floor(hours / 24 / 365)} years`;
 };
 
-const ago = (iso: string | undefined, now: Date): string =>
+/** How long ago `iso` was, in Docker's words ("" when it never was). */
+export const ago = (iso: string | undefined, now: Date): string =>
   iso === undefined ? "" : humanDuration(Math.max(0, (now.getTime() - Date.parse(iso)) / 1000));

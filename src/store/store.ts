@@ -20,6 +20,7 @@ import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import { digestHex, type Digest } from "../image/digest.js";
 import { decodeJson } from "../lib/decode.js";
+import { isRunning } from "../sys/proc.js";
 import { ImageRecord, LayerRecord } from "./records.js";
 
 export type StoreError = { readonly _tag: "StoreCorrupt" | "StoreIo"; readonly message: string };
@@ -32,23 +33,6 @@ export interface StoreEnv {
 /** $XDG_DATA_HOME/nook, else ~/.local/share/nook (the XDG base directory spec). */
 export const defaultStoreRoot = (env: StoreEnv = process.env): string =>
   join(env.XDG_DATA_HOME || join(env.HOME || "/", ".local", "share"), "nook");
-
-/**
- * Whether a process still runs. A zombie counts as dead: its work stopped
- * when it was killed, and on hosts whose PID 1 reaps slowly (containers,
- * CI sandboxes) it can linger for a long time.
- */
-const isAlive = (pid: number): boolean => {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return false;
-  }
-  // "pid (comm) S ...": the state follows the last ")" (comm may hold one).
-  const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-  return state !== "Z" && state !== "X";
-};
 
 const ioError = (what: string, e: unknown): StoreError => ({
   _tag: "StoreIo",
@@ -100,7 +84,7 @@ export class Store {
     }
     for (const name of entries) {
       const pid = Number(name.split("-")[1]);
-      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) continue;
+      if (Number.isInteger(pid) && pid > 0 && isRunning(pid)) continue;
       try {
         rmSync(this.path("tmp", name), { recursive: true, force: true });
       } catch {
@@ -126,7 +110,7 @@ export class Store {
     return ids
       .filter((id) => {
         try {
-          return !isAlive(Number(readFileSync(join(dir, id, "remove-with"), "utf8")));
+          return !isRunning(Number(readFileSync(join(dir, id, "remove-with"), "utf8")));
         } catch {
           return false;
         }
@@ -227,7 +211,7 @@ export class Store {
       return held;
     }
     for (const n of names) {
-      if (!isAlive(Number(n.split("-")[1]))) continue;
+      if (!isRunning(Number(n.split("-")[1]))) continue;
       try {
         for (const d of JSON.parse(readFileSync(this.path("tmp", n), "utf8")) as unknown[])
           if (typeof d === "string") held.add(d);

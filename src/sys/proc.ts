@@ -21,10 +21,20 @@ export const processStat = (pid: number): ProcessStat | undefined => {
   return { state: fields[0] ?? "?", start: Number(fields[19]) };
 };
 
+const live = (s: ProcessStat | undefined): s is ProcessStat =>
+  s !== undefined && s.state !== "Z" && s.state !== "X";
+
+/**
+ * Whether a process still runs. A zombie counts as dead: its work stopped,
+ * and on hosts whose PID 1 reaps slowly (containers, CI sandboxes) it can
+ * linger for a long time.
+ */
+export const isRunning = (pid: number): boolean => live(processStat(pid));
+
 /** The process `pid` that started at `start` still runs (not a zombie). */
 export const stillRunning = (pid: number, start: number): boolean => {
   const s = processStat(pid);
-  return s !== undefined && s.start === start && s.state !== "Z" && s.state !== "X";
+  return live(s) && s.start === start;
 };
 
 /** This boot's id: a record from another boot names processes that are all gone. */
