@@ -635,7 +635,10 @@ nh_container_op (struct nh_config *cfg, const struct nh_op *op, struct nh_error 
       monitor.dir = a;
       monitor.log = b[0] ? b : NULL;
       monitor.log_max = strtoul (op->args[2], NULL, 10);
-      monitor.tty = strcmp (op->args[3], "tty") == 0;
+      /* FLAGS: "-", or any of tty, stdin, wait-attach joined by commas. */
+      monitor.tty = strstr (op->args[3], "tty") != NULL;
+      monitor.keep_stdin = strstr (op->args[3], "stdin") != NULL;
+      monitor.wait_attach = strstr (op->args[3], "wait-attach") != NULL;
       monitoring = 1;
       return 0;
     case NH_OP_JOIN:

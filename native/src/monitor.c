@@ -10,14 +10,24 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #define PTY_FD 4
+/* Attached clients at once; one more is refused (closed at once). */
+#define MAX_CLIENTS 8
+/* How long start -a's monitor holds the output back for its client. */
+#define ATTACH_WAIT_MS 30000
+#define FRAME_HEAD 5
+#define FRAME_MAX 65536
 
 /* RFC 3339 with nanoseconds, UTC: the k8s-file timestamp. */
 static void
@@ -122,13 +132,49 @@ log_chunk (struct nh_monitor *m, const char *stream, const char *buf, size_t len
     log_entry (m, stream, 1, p, (size_t) (end - p));
 }
 
+/* DIR/attach, listening. Named through /proc/self/fd: a store path can be
+ * longer than sun_path holds (108 bytes), as conmon found. */
+static int
+attach_listen (struct nh_monitor *m, struct nh_error *err)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  int dirfd = open (m->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+  if (dirfd < 0)
+    return nh_fail (err, errno, "open %s", m->dir);
+  snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/attach", dirfd);
+  unlink (addr.sun_path);
+  m->listen_fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (m->listen_fd < 0 || bind (m->listen_fd, (struct sockaddr *) &addr, sizeof addr) < 0
+      || listen (m->listen_fd, MAX_CLIENTS) < 0)
+    {
+      int e = errno;
+      close (dirfd);
+      return nh_fail (err, e, "attach socket in %s", m->dir);
+    }
+  /* Only its owner may attach: the socket is as private as the log. */
+  if (fchmodat (dirfd, "attach", 0600, 0) < 0)
+    {
+      int e = errno;
+      close (dirfd);
+      return nh_fail (err, e, "chmod the attach socket in %s", m->dir);
+    }
+  close (dirfd);
+  return 0;
+}
+
 int
 nh_monitor_prepare (struct nh_monitor *m, struct nh_error *err)
 {
   m->out[0] = m->out[1] = m->err[0] = m->err[1] = m->sock[0] = m->sock[1] = -1;
+  m->in[0] = m->in[1] = m->listen_fd = -1;
   /* In the foreground (no log) the output stays nook's. */
   if (!m->log)
     return 0;
+  if (attach_listen (m, err) < 0)
+    return -1;
+  if (m->keep_stdin && !m->tty && pipe2 (m->in, O_CLOEXEC) < 0)
+    return nh_fail (err, errno, "pipe for the container's input");
   if (m->tty)
     return socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, m->sock) < 0
                ? nh_fail (err, errno, "socketpair for the container's terminal")
@@ -143,6 +189,14 @@ nh_monitor_child (struct nh_monitor *m, struct nh_error *err)
 {
   if (!m->log)
     return 0;
+  close (m->listen_fd);
+  if (m->in[0] >= 0)
+    {
+      close (m->in[1]);
+      if (dup2 (m->in[0], STDIN_FILENO) < 0)
+        return nh_fail (err, errno, "dup2 the container's input");
+      close (m->in[0]);
+    }
   if (m->tty)
     {
       close (m->sock[0]);
@@ -160,52 +214,284 @@ nh_monitor_child (struct nh_monitor *m, struct nh_error *err)
   return 0;
 }
 
+/* The attached clients, and what their input left for the container. */
+struct client
+{
+  int fd;
+  size_t len;
+  unsigned char buf[FRAME_HEAD + FRAME_MAX];
+};
+static struct client clients[MAX_CLIENTS];
+static int stdin_fd = -1;       /* the stdin pipe's write end, or the pty's master */
+static int close_stdin_after;   /* a client asked for end of file once pending is written */
+static size_t pending_len;
+static unsigned char pending[FRAME_MAX];
+
+static void
+drop_client (struct client *c)
+{
+  close (c->fd);
+  c->fd = -1;
+  c->len = 0;
+}
+
+/* One frame to every client. A client that takes nothing for 5 s (stopped,
+ * or gone without closing) is dropped rather than stall the container. */
+static void
+broadcast (int type, const char *data, size_t len)
+{
+  unsigned char head[FRAME_HEAD] = { (unsigned char) type };
+  uint32_t n = htonl ((uint32_t) len);
+
+  memcpy (head + 1, &n, 4);
+  for (int i = 0; i < MAX_CLIENTS; i++)
+    {
+      struct iovec iov[2] = { { head, FRAME_HEAD }, { (void *) data, len } };
+      struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+      size_t left = FRAME_HEAD + len;
+      if (clients[i].fd < 0)
+        continue;
+      while (left > 0)
+        {
+          ssize_t w = sendmsg (clients[i].fd, &msg, MSG_NOSIGNAL);
+          if (w < 0 && errno == EINTR)
+            continue;
+          if (w <= 0)
+            {
+              drop_client (&clients[i]);
+              break;
+            }
+          left -= (size_t) w;
+          while (msg.msg_iovlen > 0 && (size_t) w >= msg.msg_iov[0].iov_len)
+            {
+              w -= (ssize_t) msg.msg_iov[0].iov_len;
+              msg.msg_iov++;
+              msg.msg_iovlen--;
+            }
+          if (msg.msg_iovlen > 0)
+            {
+              msg.msg_iov[0].iov_base = (char *) msg.msg_iov[0].iov_base + w;
+              msg.msg_iov[0].iov_len -= (size_t) w;
+            }
+        }
+    }
+}
+
+static void
+accept_client (int listen_fd)
+{
+  struct timeval timeout = { .tv_sec = 5 };
+  int fd = accept4 (listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+  if (fd < 0)
+    return;
+  setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  for (int i = 0; i < MAX_CLIENTS; i++)
+    if (clients[i].fd < 0)
+      {
+        clients[i].fd = fd;
+        clients[i].len = 0;
+        return;
+      }
+  close (fd);
+}
+
+/* Writes what is pending to the container's stdin, as far as it takes it now. */
+static void
+flush_stdin (void)
+{
+  while (pending_len > 0 && stdin_fd >= 0)
+    {
+      ssize_t w = write (stdin_fd, pending, pending_len);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w < 0 && errno == EAGAIN)
+        return;
+      if (w <= 0)
+        {
+          /* Nobody reads the container's stdin any more: the input goes. */
+          pending_len = 0;
+          break;
+        }
+      memmove (pending, pending + w, pending_len - (size_t) w);
+      pending_len -= (size_t) w;
+    }
+  if (pending_len == 0 && close_stdin_after && stdin_fd >= 0)
+    {
+      close (stdin_fd);
+      stdin_fd = -1;
+    }
+}
+
+/* The complete frames in a client's buffer: input queued for stdin (only
+ * while nothing is pending, so input from one client stays in order),
+ * end of input, window sizes. */
+static void
+client_frames (struct nh_monitor *m, struct client *c, int master)
+{
+  size_t off = 0;
+
+  while (c->len - off >= FRAME_HEAD && pending_len == 0)
+    {
+      unsigned char *f = c->buf + off;
+      uint32_t n;
+      memcpy (&n, f + 1, 4);
+      n = ntohl (n);
+      if (n > FRAME_MAX)
+        {
+          drop_client (c);
+          return;
+        }
+      if (c->len - off < FRAME_HEAD + n)
+        break;
+      if (f[0] == NH_ATTACH_STDIN && stdin_fd >= 0)
+        {
+          memcpy (pending, f + FRAME_HEAD, n);
+          pending_len = n;
+        }
+      else if (f[0] == NH_ATTACH_CLOSE_STDIN && !m->tty)
+        close_stdin_after = 1;
+      else if (f[0] == NH_ATTACH_RESIZE && n == 4 && master >= 0)
+        {
+          struct winsize ws = { .ws_row = (unsigned short) (f[5] << 8 | f[6]),
+                                .ws_col = (unsigned short) (f[7] << 8 | f[8]) };
+          ioctl (master, TIOCSWINSZ, &ws);
+        }
+      off += FRAME_HEAD + n;
+      flush_stdin ();
+    }
+  memmove (c->buf, c->buf + off, c->len - off);
+  c->len -= off;
+}
+
+static void
+client_read (struct nh_monitor *m, struct client *c, int master)
+{
+  ssize_t n = read (c->fd, c->buf + c->len, sizeof c->buf - c->len);
+
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return;
+  if (n <= 0)
+    {
+      drop_client (c);
+      return;
+    }
+  c->len += (size_t) n;
+  client_frames (m, c, master);
+}
+
+static long
+ms_since (const struct timespec *t0)
+{
+  struct timespec t;
+
+  clock_gettime (CLOCK_MONOTONIC, &t);
+  return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+enum
+{
+  P_OUT,
+  P_ERR,
+  P_SOCK,
+  P_LISTEN,
+  P_STDIN,
+  P_CLIENTS
+};
+
 void
 nh_monitor_run (struct nh_monitor *m, pid_t child)
 {
   char text[160], ts[64];
-  /* pfd[0]: stdout or the pty's master; pfd[1]: stderr; pfd[2]: the socket the master comes over. */
-  struct pollfd pfd[3] = { { .fd = m->out[0], .events = POLLIN },
-                           { .fd = m->err[0], .events = POLLIN },
-                           { .fd = m->sock[0], .events = POLLIN } };
+  /* The output (stdout or the pty's master, stderr), the socket the master
+   * comes over, the attach socket, the container's stdin, the clients. */
+  struct pollfd pfd[P_CLIENTS + MAX_CLIENTS];
   static char buf[65536];
+  struct timespec t0;
+  int master = -1, waiting = m->wait_attach;
 
   close (m->out[1]);
   close (m->err[1]);
   close (m->sock[1]);
+  close (m->in[0]);
+  stdin_fd = m->in[1];
+  if (stdin_fd >= 0)
+    fcntl (stdin_fd, F_SETFL, O_NONBLOCK);
+  for (int i = 0; i < MAX_CLIENTS; i++)
+    clients[i].fd = -1;
+  clock_gettime (CLOCK_MONOTONIC, &t0);
   now_rfc3339 (ts, sizeof ts);
   snprintf (text, sizeof text, "{\"pid\":%d,\"startedAt\":\"%s\"}\n", (int) child, ts);
   write_file (m->dir, "pid", text);
   if (m->log)
     log_open (m);
-  while (pfd[0].fd >= 0 || pfd[1].fd >= 0 || pfd[2].fd >= 0)
+  int fds[3] = { m->out[0], m->err[0], m->sock[0] };
+  while (fds[P_OUT] >= 0 || fds[P_ERR] >= 0 || fds[P_SOCK] >= 0)
     {
-      if (poll (pfd, 3, -1) < 0)
+      int timeout = -1;
+      if (waiting)
+        {
+          long left = ATTACH_WAIT_MS - ms_since (&t0);
+          for (int i = 0; i < MAX_CLIENTS; i++)
+            if (clients[i].fd >= 0)
+              left = 0;
+          waiting = left > 0;
+          timeout = waiting ? (int) left : -1;
+        }
+      /* While start -a waits for its client the output stays in the pipes. */
+      for (int i = 0; i < 3; i++)
+        pfd[i] = (struct pollfd){ .fd = waiting && i != P_SOCK ? -1 : fds[i], .events = POLLIN };
+      pfd[P_LISTEN] = (struct pollfd){ .fd = m->listen_fd, .events = POLLIN };
+      pfd[P_STDIN] = (struct pollfd){ .fd = pending_len > 0 ? stdin_fd : -1, .events = POLLOUT };
+      for (int i = 0; i < MAX_CLIENTS; i++)
+        pfd[P_CLIENTS + i] = (struct pollfd){ .fd = pending_len > 0 ? -1 : clients[i].fd, .events = POLLIN };
+      if (poll (pfd, P_CLIENTS + MAX_CLIENTS, timeout) < 0)
         {
           if (errno == EINTR)
             continue;
           break;
         }
-      if (pfd[2].fd >= 0 && pfd[2].revents)
+      if (pfd[P_SOCK].fd >= 0 && pfd[P_SOCK].revents)
         {
           /* The master, or nothing when the command failed before its tty op. */
-          pfd[0].fd = nh_recv_fd (pfd[2].fd);
-          close (pfd[2].fd);
-          pfd[2].fd = -1;
+          fds[P_OUT] = master = nh_recv_fd (fds[P_SOCK]);
+          close (fds[P_SOCK]);
+          fds[P_SOCK] = -1;
+          if (master >= 0)
+            {
+              fcntl (master, F_SETFL, O_NONBLOCK);
+              stdin_fd = master;
+            }
         }
+      if (pfd[P_LISTEN].revents & POLLIN)
+        accept_client (m->listen_fd);
+      if (pfd[P_STDIN].revents)
+        flush_stdin ();
+      for (int i = 0; i < MAX_CLIENTS; i++)
+        if (clients[i].fd >= 0 && pfd[P_CLIENTS + i].fd >= 0 && pfd[P_CLIENTS + i].revents)
+          client_read (m, &clients[i], master);
+      /* Frames left behind while input was pending. */
+      for (int i = 0; i < MAX_CLIENTS && pending_len == 0; i++)
+        if (clients[i].fd >= 0 && clients[i].len > 0)
+          client_frames (m, &clients[i], master);
       for (int i = 0; i < 2; i++)
         {
           ssize_t n;
           if (pfd[i].fd < 0 || !pfd[i].revents)
             continue;
-          n = read (pfd[i].fd, buf, sizeof buf);
+          n = read (fds[i], buf, sizeof buf);
           if (n > 0)
-            log_chunk (m, i == 0 ? "stdout" : "stderr", buf, (size_t) n);
-          else if (n == 0 || errno != EINTR)
+            {
+              log_chunk (m, i == P_OUT ? "stdout" : "stderr", buf, (size_t) n);
+              broadcast (i == P_OUT ? NH_ATTACH_STDOUT : NH_ATTACH_STDERR, buf, (size_t) n);
+            }
+          else if (n == 0 || (errno != EINTR && errno != EAGAIN))
             {
               /* EOF, or EIO from a master whose slaves are all closed. */
-              close (pfd[i].fd);
-              pfd[i].fd = -1;
+              if (fds[i] == stdin_fd)
+                stdin_fd = -1;
+              close (fds[i]);
+              fds[i] = -1;
             }
         }
     }
@@ -223,4 +509,14 @@ nh_monitor_finished (struct nh_monitor *m, int status)
   write_file (m->dir, "exit", text);
   if (log_fd >= 0)
     close (log_fd);
+  /* Clients read the exit once their connection ends. */
+  for (int i = 0; i < MAX_CLIENTS; i++)
+    if (clients[i].fd >= 0)
+      drop_client (&clients[i]);
+  if (m->listen_fd >= 0)
+    {
+      char path[4096];
+      snprintf (path, sizeof path, "%s/attach", m->dir);
+      unlink (path);
+    }
 }

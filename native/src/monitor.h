@@ -16,18 +16,38 @@ struct nh_monitor
   const char *log;         /* the log file, NULL for none */
   unsigned long log_max;   /* bytes before the log is rotated to LOG.1; 0: never */
   int tty;                 /* the command has a pty whose master comes over a socket (with a log) */
-  int out[2], err[2], sock[2];
+  int keep_stdin;          /* -i without -t: a pipe to the container's stdin, fed by attached clients */
+  int wait_attach;         /* start -a: no output is read before the first client (or 30 s) */
+  int out[2], err[2], sock[2], in[2];
+  int listen_fd;           /* DIR/attach, the attach socket (see attach protocol below) */
 };
 
-/* Before the fork: the pipes (or the socket for the pty's master). */
+/* The attach protocol, on a stream socket at DIR/attach: frames of a type
+ * byte, a big-endian 32-bit length and that many bytes. The monitor sends
+ * NH_ATTACH_STDOUT and NH_ATTACH_STDERR (a pty's output is stdout) and closes
+ * the connection once the exit is recorded; a client sends NH_ATTACH_STDIN,
+ * NH_ATTACH_CLOSE_STDIN (the container's stdin reaches end of file) and
+ * NH_ATTACH_RESIZE (rows and cols, two big-endian 16-bit numbers). */
+enum
+{
+  NH_ATTACH_STDIN = 0,
+  NH_ATTACH_STDOUT = 1,
+  NH_ATTACH_STDERR = 2,
+  NH_ATTACH_CLOSE_STDIN = 3,
+  NH_ATTACH_RESIZE = 4,
+};
+
+/* Before the fork: the pipes (or the socket for the pty's master) and the attach socket. */
 int nh_monitor_prepare (struct nh_monitor *m, struct nh_error *err);
-/* In pid 1 after the fork: stdout and stderr onto the pipes, or the socket onto
- * fd 4 where the tty op sends the master. */
+/* In pid 1 after the fork: stdout and stderr onto the pipes (stdin too with
+ * keep_stdin), or the socket onto fd 4 where the tty op sends the master. */
 int nh_monitor_child (struct nh_monitor *m, struct nh_error *err);
-/* In the waiting parent: records pid 1, copies its output to the log until
- * every writer is gone. */
+/* In the waiting parent: records pid 1, copies its output to the log and to
+ * attached clients, and their input to the container, until every writer of
+ * the output is gone. */
 void nh_monitor_run (struct nh_monitor *m, pid_t child);
-/* Records the exit status (a wait status), with the time. */
+/* Records the exit status (a wait status), with the time, then lets the
+ * attached clients go. */
 void nh_monitor_finished (struct nh_monitor *m, int status);
 
 #endif

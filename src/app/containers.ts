@@ -119,9 +119,11 @@ const withLock = async <A>(
   }
 };
 
+/** Starts a container detached; `waitAttach` has its monitor hold the output until nook attach connects (start -a). */
 export const startContainer = async (
   store: Store,
   ref: string,
+  opts: { readonly waitAttach?: boolean } = {},
 ): Promise<E.Either<NookError, ContainerView>> => {
   const found = await findContainer(store, ref);
   if (E.isLeft(found)) return found;
@@ -129,8 +131,8 @@ export const startContainer = async (
     const now = await observe(new Containers(store), found.right.record);
     const ok = canStart({ status: now.status, name: now.record.name });
     if (E.isLeft(ok)) return fail(ok.left);
-    const started = await launchDetached(store, now.record);
-    return E.isLeft(started) ? started : E.right(now);
+    const started = await launchDetached(store, now.record, opts);
+    return E.isLeft(started) ? started : E.right(await observe(new Containers(store), now.record));
   });
 };
 

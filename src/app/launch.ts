@@ -121,6 +121,7 @@ export const launchAttached = async (
 export const launchDetached = async (
   store: Store,
   record: ContainerRecord,
+  opts: { readonly waitAttach?: boolean } = {},
 ): Promise<E.Either<NookError, void>> => {
   const plan = await planFor(record);
   if (E.isLeft(plan)) return plan;
@@ -132,7 +133,14 @@ export const launchDetached = async (
     ...record.spec,
     // Detached, a terminal has no window to follow: Docker's 24x80... is 0x0; keep a usable size.
     ...(record.tty ? { tty: { rows: 24, cols: 80 } } : {}),
-    monitor: { log: containers.logFile(record.id), logMax: LOG_MAX, tty: record.tty },
+    monitor: {
+      log: containers.logFile(record.id),
+      logMax: LOG_MAX,
+      tty: record.tty,
+      // -i: the container's stdin stays open for nook attach (a terminal's is the pty).
+      stdin: record.interactive && !record.tty,
+      ...(opts.waitAttach ? { waitAttach: true } : {}),
+    },
   });
   const started = await unshareExec(plan.right, record.argv, ops, {
     env: envObject(record.env),

@@ -13,6 +13,7 @@ import { PullCommand } from "./commands/pull.js";
 import { RmiCommand } from "./commands/rmi.js";
 import { RunCommand } from "./commands/run.js";
 import { CreateCommand } from "./commands/create.js";
+import { AttachCommand } from "./commands/container/attach.js";
 import { ExecCommand } from "./commands/container/exec.js";
 import { InspectCommand } from "./commands/container/inspect.js";
 import { ContainerPruneCommand } from "./commands/container/prune.js";
@@ -56,6 +57,7 @@ const COMMANDS = [
   RmCommand,
   WaitCommand,
   ExecCommand,
+  AttachCommand,
   InspectCommand,
   ContainerPruneCommand,
   RestartCommand,

@@ -78,7 +78,13 @@ export interface ContainerSpec {
    * The pid namespace's waiting parent records pid 1 and its exit status in
    * `dir`; detached, it also holds the output and logs it (`log`, "" for none).
    */
-  readonly monitor?: { readonly log: string; readonly logMax: number; readonly tty: boolean };
+  readonly monitor?: {
+    readonly log: string;
+    readonly logMax: number;
+    readonly tty: boolean;
+    readonly stdin?: boolean;
+    readonly waitAttach?: boolean;
+  };
   /** setrlimit before the command runs (--ulimit and the defaults). */
   readonly rlimits?: readonly Rlimit[];
 }
@@ -122,6 +128,8 @@ export const containerOps = (s: ContainerSpec): HelperOp[] => {
             log: s.monitor.log,
             logMax: s.monitor.logMax,
             tty: s.monitor.tty,
+            ...(s.monitor.stdin ? { stdin: true } : {}),
+            ...(s.monitor.waitAttach ? { waitAttach: true } : {}),
           } as const,
         ]
       : []),

@@ -50,6 +50,10 @@ export type HelperOp =
       readonly log: string;
       readonly logMax: number;
       readonly tty: boolean;
+      /** -i without -t: a pipe to the container's stdin that attached clients feed. */
+      readonly stdin?: boolean;
+      /** start -a: the monitor reads no output until a client attaches (30 s at most). */
+      readonly waitAttach?: boolean;
     }
   | { readonly op: "join"; readonly pid: number }
   | { readonly op: "net-wait"; readonly pidFile: string }
@@ -70,6 +74,9 @@ export const SYNC_FD = 3;
 export const PTY_FD = 4;
 
 /** The helper's argv for an op list and a command (pure; see native/src/main.c for the grammar). */
+const monitorFlags = (o: { tty: boolean; stdin?: boolean; waitAttach?: boolean }): string =>
+  [o.tty && "tty", o.stdin && "stdin", o.waitAttach && "wait-attach"].filter(Boolean).join(",") || "-";
+
 export const helperArgs = (ops: readonly HelperOp[], argv: readonly string[]): string[] => [
   "--sync-fd",
   String(SYNC_FD),
@@ -109,7 +116,7 @@ export const helperArgs = (ops: readonly HelperOp[], argv: readonly string[]): s
       case "hostname":
         return ["--hostname", o.name];
       case "monitor":
-        return ["--monitor", o.dir, o.log, String(o.logMax), o.tty ? "tty" : "-"];
+        return ["--monitor", o.dir, o.log, String(o.logMax), monitorFlags(o)];
       case "join":
         return ["--join", String(o.pid)];
       case "net-wait":

@@ -362,6 +362,75 @@ describeAs("sub", "detached containers and the verbs on them", (user) => {
     expect((await inspect("fg")).State).toMatchObject({ Status: "exited", ExitCode: 0 });
     await s.nook(["rm", "fg"]);
   });
+
+  /** nook ARGS with `input` on its stdin, through sh (runAs gives no stdin). */
+  const nookWithInput = (input: string, args: string[]) =>
+    runAs(user(), ["sh", "-c", `printf '${input}' | "$0" "$@"`, process.execPath, nookBin(), ...args], {
+      env: s.env,
+    });
+
+  it("start -a prints a created container's output from its first byte, stdout and stderr apart, with its exit code", async () => {
+    const id = (
+      await s.nook(["create", "--network", "none", bb(), "sh", "-c", "echo out; echo err >&2; exit 3"])
+    ).stdout.trim();
+    const r = await s.nook(["start", "-a", id]);
+    expect(r).toMatchObject({ stdout: "out\n", stderr: "err\n", code: 3 });
+    // What start -a printed went to the log as well.
+    expect((await s.nook(["logs", id])).stdout).toBe("out\n");
+    // -i: the input reaches the container, and its end closes the container's stdin.
+    const cat = (await s.nook(["create", "-i", "--network", "none", bb(), "sh", "-c", "cat; echo end"])).stdout.trim();
+    const ai = await nookWithInput("a\\nb\\n", ["start", "-a", "-i", cat]);
+    expect(ai).toMatchObject({ stdout: "a\nb\nend\n", code: 0 });
+    await s.nook(["rm", id, cat]);
+  });
+
+  it("attaches to a running -di container: input in, output out, several clients, exit code at the end", async () => {
+    const id = (
+      await s.nook([
+        "run",
+        "-d",
+        "-i",
+        "--name",
+        "att",
+        "--network",
+        "none",
+        bb(),
+        "sh",
+        "-c",
+        'while read l; do echo "got $l"; [ "$l" = quit ] && exit 5; done',
+      ])
+    ).stdout.trim();
+    // A second client only watching (--no-stdin) sees what the first one's input caused.
+    const watcher = s.nook(["attach", "--no-stdin", id]);
+    await new Promise((r) => setTimeout(r, 500));
+    const r = await nookWithInput("hello\\nquit\\n", ["attach", id]);
+    expect(r).toMatchObject({ stdout: "got hello\ngot quit\n", stderr: "", code: 5 });
+    expect(await watcher).toMatchObject({ stdout: "got hello\ngot quit\n", code: 5 });
+    const again = await s.nook(["attach", id]);
+    expect(again.stderr.split("\n")[0]).toBe("nook: container att is not running");
+    expect(again.code).toBe(125);
+    await s.nook(["rm", id]);
+  });
+
+  it("attaches a terminal to a -dit container: window size, typed input, and the detach keys leave it running", async () => {
+    const id = (await s.nook(["run", "-dit", "--network", "none", bb(), "sh"])).stdout.trim();
+    const attach = `XDG_DATA_HOME=${s.dataHome} ${process.execPath} ${nookBin()} attach ${id}`;
+    // script(1) gives nook a terminal; `typing` (shell) types once the attach is made.
+    const typed = (typing: string) =>
+      runAs(user(), ["sh", "-c", `(sleep 1.5; ${typing}) | script -qfec "stty rows 33 cols 101; ${attach}" /dev/null`]);
+    const r = await typed("printf 'stty size; echo hi-$((6*7))\\r'; sleep 1; printf '\\020\\021'");
+    expect(r.code).toBe(0);
+    const out = r.stdout.replace(/\r/g, "");
+    expect(out).toMatch(/^33 101$/m);
+    expect(out).toMatch(/^hi-42$/m);
+    expect((await inspect(id)).State.Status).toBe("running");
+    const bad = await s.nook(["attach", "--detach-keys", "ctrl-?", id]);
+    expect(bad.stderr).toBe('nook: --detach-keys: bad key "ctrl-?"\n');
+    const exit = await typed("printf 'exit 7\\r'");
+    expect(exit.code).toBe(7);
+    expect((await inspect(id)).State).toMatchObject({ Status: "exited", ExitCode: 7 });
+    await s.nook(["rm", id]);
+  });
 });
 
 describeAs("nosub", "detached containers, user without subordinate ranges", (user) => {
