@@ -48,7 +48,8 @@ export const parseDetachKeys = (spec: string): E.Either<string, number[]> => {
       if (code < 0) return E.left(`--detach-keys: bad key ${JSON.stringify(part)}`);
       out.push(code);
     } else if (part.length === 1) out.push(part.charCodeAt(0));
-    else return E.left(`--detach-keys: bad key ${JSON.stringify(part)} (give ctrl-<letter> or one character)`);
+    else
+      return E.left(`--detach-keys: bad key ${JSON.stringify(part)} (give ctrl-<letter> or one character)`);
   }
   return E.right(out);
 };
@@ -137,7 +138,9 @@ export const attachTo = async (
   if (view.status !== "running")
     return fail(
       `container ${record.name} is not running`,
-      view.status === "exited" || view.status === "created" ? `start it with: nook start -a ${record.name}` : undefined,
+      view.status === "exited" || view.status === "created"
+        ? `start it with: nook start -a ${record.name}`
+        : undefined,
     );
   const conn = await connectAttach(new Containers(store).dir(record.id));
   if (E.isLeft(conn))

@@ -378,7 +378,9 @@ describeAs("sub", "detached containers and the verbs on them", (user) => {
     // What start -a printed went to the log as well.
     expect((await s.nook(["logs", id])).stdout).toBe("out\n");
     // -i: the input reaches the container, and its end closes the container's stdin.
-    const cat = (await s.nook(["create", "-i", "--network", "none", bb(), "sh", "-c", "cat; echo end"])).stdout.trim();
+    const cat = (
+      await s.nook(["create", "-i", "--network", "none", bb(), "sh", "-c", "cat; echo end"])
+    ).stdout.trim();
     const ai = await nookWithInput("a\\nb\\n", ["start", "-a", "-i", cat]);
     expect(ai).toMatchObject({ stdout: "a\nb\nend\n", code: 0 });
     await s.nook(["rm", id, cat]);
@@ -417,7 +419,11 @@ describeAs("sub", "detached containers and the verbs on them", (user) => {
     const attach = `XDG_DATA_HOME=${s.dataHome} ${process.execPath} ${nookBin()} attach ${id}`;
     // script(1) gives nook a terminal; `typing` (shell) types once the attach is made.
     const typed = (typing: string) =>
-      runAs(user(), ["sh", "-c", `(sleep 1.5; ${typing}) | script -qfec "stty rows 33 cols 101; ${attach}" /dev/null`]);
+      runAs(user(), [
+        "sh",
+        "-c",
+        `(sleep 1.5; ${typing}) | script -qfec "stty rows 33 cols 101; ${attach}" /dev/null`,
+      ]);
     const r = await typed("printf 'stty size; echo hi-$((6*7))\\r'; sleep 1; printf '\\020\\021'");
     expect(r.code).toBe(0);
     const out = r.stdout.replace(/\r/g, "");

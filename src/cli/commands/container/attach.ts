@@ -19,7 +19,9 @@ export class AttachCommand extends NookCommand {
     description: "the keys that detach (ctrl-<letter>, comma-separated; empty: none)",
   });
   noStdin = Option.Boolean("--no-stdin", false, { description: "do not send input to the container" });
-  sigProxy = Option.Boolean("--sig-proxy", true, { description: "pass signals on to the container (no terminal)" });
+  sigProxy = Option.Boolean("--sig-proxy", true, {
+    description: "pass signals on to the container (no terminal)",
+  });
   container = Option.String({ name: "CONTAINER" });
 
   async run(): Promise<number> {

@@ -18,8 +18,12 @@ export class StartCommand extends NookCommand {
     ],
   });
 
-  attach = Option.Boolean("-a,--attach", false, { description: "print the container's output and wait for it" });
-  interactive = Option.Boolean("-i,--interactive", false, { description: "send your input to the container" });
+  attach = Option.Boolean("-a,--attach", false, {
+    description: "print the container's output and wait for it",
+  });
+  interactive = Option.Boolean("-i,--interactive", false, {
+    description: "send your input to the container",
+  });
   detachKeys = Option.String("--detach-keys", "ctrl-p,ctrl-q", {
     description: "the keys that detach with -a (ctrl-<letter>, comma-separated; empty: none)",
   });
