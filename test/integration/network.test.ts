@@ -4,7 +4,7 @@
 // this machine's loopback addresses are ever contacted.
 import { createSocket } from "node:dgram";
 import { createServer, type Server } from "node:net";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
@@ -26,10 +26,10 @@ const freePort = (): Promise<number> =>
     });
   });
 
-const httpGet = async (port: number, tries = 40): Promise<string> => {
+const httpGet = async (port: number, tries = 40, host = "127.0.0.1"): Promise<string> => {
   for (let i = 0; ; i++) {
     try {
-      const r = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
+      const r = await fetch(`http://${host}:${port}/`, { signal: AbortSignal.timeout(2000) });
       return await r.text();
     } catch (e) {
       if (i >= tries) throw e;
@@ -253,6 +253,47 @@ describeAs("sub", "user-mode networking", (user) => {
       });
     });
   }
+
+  it("pasta gives the container the host's IPv6 address and route, and publishes on [::1]", async (ctx) => {
+    const hostV6 = readFileSync("/proc/net/ipv6_route", "utf8")
+      .split("\n")
+      .some((l) => l.startsWith("00000000000000000000000000000000 00 ") && !l.includes(" lo"));
+    if (!hostV6) {
+      process.stderr.write("[skipped] IPv6 with pasta: this host has no IPv6 default route to copy\n");
+      ctx.skip();
+    }
+    const r = await s.nook([
+      "run",
+      "--rm",
+      "--network",
+      "pasta",
+      bb(),
+      "sh",
+      "-c",
+      "ip -o -6 addr show scope global; ip -6 route",
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(/ inet6 [0-9a-f:]+\/\d+ scope global/);
+    expect(r.stdout).toMatch(/^default via \S+ dev \S+/m);
+    const port = await freePort();
+    const id = (
+      await s.nook([
+        "run",
+        "-d",
+        "--network",
+        "pasta",
+        "-p",
+        `[::1]:${port}:80`,
+        bb(),
+        "sh",
+        "-c",
+        "mkdir /www && echo over-v6 > /www/index.html && exec httpd -f -p 80 -h /www",
+      ])
+    ).stdout.trim();
+    expect(await httpGet(port, 40, "[::1]")).toBe("over-v6\n");
+    expect((await s.nook(["port", id])).stdout).toBe(`80/tcp -> [::1]:${port}\n`);
+    await s.nook(["rm", "-f", id]);
+  });
 
   it("--network none has only lo; --network host sees the host's interfaces", async () => {
     const none = await s.nook(["run", "--rm", "--network", "none", bb(), "ls", "/sys/class/net"]);

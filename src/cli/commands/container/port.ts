@@ -19,8 +19,11 @@ export class PortCommand extends NookCommand {
     ]);
     const found = await findContainer(openStore(), this.container);
     if (found._tag === "Left") return this.settle(found);
-    for (const p of found.right.record.spec.ports ?? [])
-      this.context.stdout.write(`${p.containerPort}/${p.proto} -> ${p.hostIp || "0.0.0.0"}:${p.hostPort}\n`);
+    for (const p of found.right.record.spec.ports ?? []) {
+      // An IPv6 address in brackets, as docker port prints it.
+      const ip = p.hostIp.includes(":") ? `[${p.hostIp}]` : p.hostIp || "0.0.0.0";
+      this.context.stdout.write(`${p.containerPort}/${p.proto} -> ${ip}:${p.hostPort}\n`);
+    }
     return 0;
   }
 }
