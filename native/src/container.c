@@ -9,6 +9,7 @@
 #include "fdpass.h"
 #include "join.h"
 #include "monitor.h"
+#include "sync.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -183,6 +184,28 @@ op_unshare (struct nh_config *cfg, const char *spec, struct nh_error *err)
   /* pid 1 dies with the waiting parent, so nook's kill -9 reaches it. */
   if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0)
     return nh_fail (err, errno, "prctl PR_SET_PDEATHSIG");
+  return 0;
+}
+
+/* nook puts us in the container's cgroup (a systemd scope or a cgroup of its
+ * own) with the limits set, before anything of the container runs. We name
+ * ourselves by our pid in the host's pid namespace: /proc here is still the
+ * host's. In pid 1 of a monitored container, the cgroup's memory.events then
+ * goes to the monitor, which watches it for OOM kills. */
+static int
+op_cgroup_wait (struct nh_config *cfg, struct nh_error *err)
+{
+  char self[32] = { 0 };
+
+  if (cfg->sync_fd < 0)
+    return nh_fail (err, EINVAL, "--cgroup-wait needs --sync-fd");
+  if (readlink ("/proc/self", self, sizeof self - 1) < 0)
+    return nh_fail (err, errno, "readlink /proc/self");
+  if (nh_sync_request (cfg->sync_fd, "cgroup", (pid_t) strtol (self, NULL, 10), err) < 0
+      || nh_sync_wait (cfg->sync_fd, "cgroup-ready", "place the container in its cgroup", err) < 0)
+    return -1;
+  if (monitoring && child_pid == 0)
+    nh_monitor_send_events (&monitor);
   return 0;
 }
 
@@ -643,6 +666,8 @@ nh_container_op (struct nh_config *cfg, const struct nh_op *op, struct nh_error 
       return 0;
     case NH_OP_JOIN:
       return nh_join (cfg, a, err);
+    case NH_OP_CGROUP_WAIT:
+      return op_cgroup_wait (cfg, err);
     case NH_OP_RLIMIT:
       return op_rlimit (op, err);
     case NH_OP_HOSTNAME:

@@ -9,11 +9,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -168,6 +170,9 @@ nh_monitor_prepare (struct nh_monitor *m, struct nh_error *err)
 {
   m->out[0] = m->out[1] = m->err[0] = m->err[1] = m->sock[0] = m->sock[1] = -1;
   m->in[0] = m->in[1] = m->listen_fd = -1;
+  m->oom = 0;
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, m->cg) < 0)
+    return nh_fail (err, errno, "socketpair for the container's memory events");
   /* In the foreground (no log) the output stays nook's. */
   if (!m->log)
     return 0;
@@ -187,6 +192,7 @@ nh_monitor_prepare (struct nh_monitor *m, struct nh_error *err)
 int
 nh_monitor_child (struct nh_monitor *m, struct nh_error *err)
 {
+  close (m->cg[0]);
   if (!m->log)
     return 0;
   close (m->listen_fd);
@@ -212,6 +218,48 @@ nh_monitor_child (struct nh_monitor *m, struct nh_error *err)
   close (m->out[1]);
   close (m->err[1]);
   return 0;
+}
+
+void
+nh_monitor_send_events (struct nh_monitor *m)
+{
+  char line[4096], path[4200];
+  FILE *f = fopen ("/proc/self/cgroup", "re");
+  int fd = -1;
+
+  /* cgroup v2: one line "0::PATH". Nothing to watch elsewhere. */
+  if (f != NULL && fgets (line, sizeof line, f) != NULL && strncmp (line, "0::", 3) == 0)
+    {
+      line[strcspn (line, "\n")] = 0;
+      snprintf (path, sizeof path, "/sys/fs/cgroup%s/memory.events", line + 3);
+      fd = open (path, O_RDONLY | O_CLOEXEC);
+    }
+  if (f != NULL)
+    fclose (f);
+  if (fd >= 0)
+    {
+      struct nh_error ignored;
+      nh_send_fd (m->cg[1], fd, &ignored);
+      close (fd);
+    }
+  close (m->cg[1]);
+  m->cg[1] = -1;
+}
+
+/* memory.events says how often the OOM killer killed in the cgroup. */
+static void
+read_oom (struct nh_monitor *m, int fd)
+{
+  char buf[512];
+  ssize_t n = pread (fd, buf, sizeof buf - 1, 0);
+  const char *k;
+
+  if (n <= 0)
+    return;
+  buf[n] = 0;
+  k = strstr (buf, "oom_kill ");
+  if (k != NULL && strtoul (k + 9, NULL, 10) > 0)
+    m->oom = 1;
 }
 
 /* The attached clients, and what their input left for the container. */
@@ -396,6 +444,9 @@ enum
   P_SOCK,
   P_LISTEN,
   P_STDIN,
+  P_CG,
+  P_EVENTS,
+  P_CHILD,
   P_CLIENTS
 };
 
@@ -409,7 +460,12 @@ nh_monitor_run (struct nh_monitor *m, pid_t child)
   static char buf[65536];
   struct timespec t0;
   int master = -1, waiting = m->wait_attach;
+  int cg = m->cg[0], events = -1;
+  /* Readable once pid 1 has exited: the loop runs until then, and until its
+   * output is all read. */
+  int child_fd = (int) syscall (SYS_pidfd_open, child, 0);
 
+  close (m->cg[1]);
   close (m->out[1]);
   close (m->err[1]);
   close (m->sock[1]);
@@ -426,7 +482,7 @@ nh_monitor_run (struct nh_monitor *m, pid_t child)
   if (m->log)
     log_open (m);
   int fds[3] = { m->out[0], m->err[0], m->sock[0] };
-  while (fds[P_OUT] >= 0 || fds[P_ERR] >= 0 || fds[P_SOCK] >= 0)
+  while (fds[P_OUT] >= 0 || fds[P_ERR] >= 0 || fds[P_SOCK] >= 0 || child_fd >= 0)
     {
       int timeout = -1;
       if (waiting)
@@ -443,6 +499,9 @@ nh_monitor_run (struct nh_monitor *m, pid_t child)
         pfd[i] = (struct pollfd){ .fd = waiting && i != P_SOCK ? -1 : fds[i], .events = POLLIN };
       pfd[P_LISTEN] = (struct pollfd){ .fd = m->listen_fd, .events = POLLIN };
       pfd[P_STDIN] = (struct pollfd){ .fd = pending_len > 0 ? stdin_fd : -1, .events = POLLOUT };
+      pfd[P_CG] = (struct pollfd){ .fd = cg, .events = POLLIN };
+      pfd[P_EVENTS] = (struct pollfd){ .fd = events, .events = POLLPRI };
+      pfd[P_CHILD] = (struct pollfd){ .fd = child_fd, .events = POLLIN };
       for (int i = 0; i < MAX_CLIENTS; i++)
         pfd[P_CLIENTS + i] = (struct pollfd){ .fd = pending_len > 0 ? -1 : clients[i].fd, .events = POLLIN };
       if (poll (pfd, P_CLIENTS + MAX_CLIENTS, timeout) < 0)
@@ -465,6 +524,20 @@ nh_monitor_run (struct nh_monitor *m, pid_t child)
         }
       if (pfd[P_LISTEN].revents & POLLIN)
         accept_client (m->listen_fd);
+      if (pfd[P_CG].revents)
+        {
+          /* memory.events, or nothing: no cgroup v2, or pid 1 failed first. */
+          events = nh_recv_fd (cg);
+          close (cg);
+          cg = -1;
+        }
+      if (events >= 0 && pfd[P_EVENTS].revents)
+        read_oom (m, events);
+      if (pfd[P_CHILD].revents)
+        {
+          close (child_fd);
+          child_fd = -1;
+        }
       if (pfd[P_STDIN].revents)
         flush_stdin ();
       for (int i = 0; i < MAX_CLIENTS; i++)
@@ -495,6 +568,14 @@ nh_monitor_run (struct nh_monitor *m, pid_t child)
             }
         }
     }
+  if (events >= 0)
+    {
+      /* An OOM kill just before the end may not have woken us yet. */
+      read_oom (m, events);
+      close (events);
+    }
+  if (cg >= 0)
+    close (cg);
 }
 
 void
@@ -504,8 +585,8 @@ nh_monitor_finished (struct nh_monitor *m, int status)
   int code = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
 
   now_rfc3339 (ts, sizeof ts);
-  snprintf (text, sizeof text, "{\"exitCode\":%d,\"signal\":%d,\"finishedAt\":\"%s\"}\n", code,
-            WIFSIGNALED (status) ? WTERMSIG (status) : 0, ts);
+  snprintf (text, sizeof text, "{\"exitCode\":%d,\"signal\":%d,\"finishedAt\":\"%s\"%s}\n", code,
+            WIFSIGNALED (status) ? WTERMSIG (status) : 0, ts, m->oom ? ",\"oomKilled\":true" : "");
   write_file (m->dir, "exit", text);
   if (log_fd >= 0)
     close (log_fd);

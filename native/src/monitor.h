@@ -19,6 +19,8 @@ struct nh_monitor
   int keep_stdin;          /* -i without -t: a pipe to the container's stdin, fed by attached clients */
   int wait_attach;         /* start -a: no output is read before the first client (or 30 s) */
   int out[2], err[2], sock[2], in[2];
+  int cg[2];               /* pid 1 sends its cgroup's memory.events over this once it is placed */
+  int oom;                 /* the OOM killer killed in the container's cgroup (memory.events' oom_kill) */
   int listen_fd;           /* DIR/attach, the attach socket (see attach protocol below) */
 };
 
@@ -42,6 +44,8 @@ int nh_monitor_prepare (struct nh_monitor *m, struct nh_error *err);
 /* In pid 1 after the fork: stdout and stderr onto the pipes (stdin too with
  * keep_stdin), or the socket onto fd 4 where the tty op sends the master. */
 int nh_monitor_child (struct nh_monitor *m, struct nh_error *err);
+/* In pid 1, once nook has placed it in its cgroup: memory.events to the monitor. */
+void nh_monitor_send_events (struct nh_monitor *m);
 /* In the waiting parent: records pid 1, copies its output to the log and to
  * attached clients, and their input to the container, until every writer of
  * the output is gone. */

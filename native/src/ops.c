@@ -85,6 +85,7 @@ static const struct
   { "--groups", NH_OP_GROUPS, 1 },
   { "--init", NH_OP_INIT, 0 },
   { "--tty", NH_OP_TTY, 4 },
+  { "--cgroup-wait", NH_OP_CGROUP_WAIT, 0 },
 };
 
 /* Parses one option at argv[i]; returns how many words it used, or -1. */

@@ -44,6 +44,8 @@ enum nh_op_kind
   NH_OP_NO_NEW_PRIVS,   /* --no-new-privs */
   NH_OP_GROUPS,         /* --groups G1,G2,... (empty: none) */
   NH_OP_INIT,           /* --init: pid 1 forks the command and reaps zombies until it exits */
+  NH_OP_CGROUP_WAIT,    /* --cgroup-wait: have nook place this process (its host pid) in the container's
+                           cgroup; in pid 1 of a monitored container, its memory.events goes to the monitor */
   NH_OP_TTY,            /* --tty SOCK ROWS COLS console|-: a pty from the container's devpts, its master sent
                            over SOCK, its slave stdio, /dev/console (with console) and the controlling
                            terminal of a new session */

@@ -6,6 +6,8 @@
  *   nook -> helper  mapped                                 maps written, go on
  *   helper -> nook  {"type":"net","pid":N}                 my network namespace is new: connect it
  *   nook -> helper  net-ready                              the network helper is attached, go on
+ *   helper -> nook  {"type":"cgroup","pid":N}              put N (my host pid) in the container's cgroup
+ *   nook -> helper  cgroup-ready                           done (limits set), go on
  *   helper -> nook  {"type":"error","step":S,"errno":E,"message":M}
  *                                                          step S failed with errno E
  *                                                          (M is strerror(E)); I exit

@@ -1,5 +1,6 @@
 // nook inspect CONTAINER: the container as docker inspect shows it (the
 // fields a script reads: State, Config, Mounts, HostConfig, NetworkSettings).
+import { CPU_PERIOD_US } from "../cgroups/limits.js";
 import type { ContainerView } from "./containers.js";
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
@@ -7,6 +8,7 @@ const ZERO_TIME = "0001-01-01T00:00:00Z";
 export const inspectContainer = (v: ContainerView): Record<string, unknown> => {
   const r = v.record;
   const [path = "", ...args] = r.argv;
+  const l = r.spec.limits ?? {};
   return {
     Id: r.id,
     Created: r.created,
@@ -17,7 +19,7 @@ export const inspectContainer = (v: ContainerView): Record<string, unknown> => {
       Running: v.status === "running",
       Paused: false,
       Restarting: false,
-      OOMKilled: false,
+      OOMKilled: v.oomKilled === true,
       Dead: false,
       Pid: v.status === "running" ? (v.pid ?? 0) : 0,
       ExitCode: v.exitCode ?? 0,
@@ -44,6 +46,19 @@ export const inspectContainer = (v: ContainerView): Record<string, unknown> => {
         Hard: l.hard === "unlimited" ? -1 : l.hard,
       })),
       UsernsMode: r.keepId ? "keep-id" : "",
+      // Docker's resource fields: 0 is "not set".
+      Memory: l.memory ?? 0,
+      MemorySwap: l.swap === "unlimited" ? -1 : l.swap !== undefined ? (l.memory ?? 0) + l.swap : 0,
+      MemoryReservation: l.memoryLow ?? 0,
+      NanoCpus: l.cpuQuota !== undefined ? Math.round((l.cpuQuota / CPU_PERIOD_US) * 1e9) : 0,
+      CpuShares: 0,
+      CpuWeight: l.cpuWeight ?? 0,
+      CpusetCpus: l.cpuset ?? "",
+      PidsLimit: l.pids ?? 0,
+      BlkioWeight: 0,
+      IoWeight: l.ioWeight ?? 0,
+      CgroupManager: r.spec.cgroupsDisabled ? "disabled" : (r.spec.cgroupManager ?? ""),
+      CgroupParent: v.cgroupPath ?? "",
     },
     Mounts: r.spec.binds.map((b) => ({
       Type: "bind",

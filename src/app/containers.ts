@@ -13,6 +13,7 @@ import type { ContainerRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import { pidfdOpen, pidfdSendSignal } from "../sys/libc.js";
 import { bootId, stillRunning } from "../sys/proc.js";
+import { release } from "../cgroups/manager.js";
 import { launchDetached } from "./launch.js";
 
 export interface ContainerView {
@@ -21,6 +22,10 @@ export interface ContainerView {
   readonly startedAt?: string;
   readonly finishedAt?: string;
   readonly exitCode?: number;
+  /** The cgroup of its current or last run, under /sys/fs/cgroup. */
+  readonly cgroupPath?: string;
+  /** The OOM killer killed in the container's cgroup during its last run. */
+  readonly oomKilled?: boolean;
   /** The container's pid 1 on the host, while it runs. */
   readonly pid?: number;
   /** The monitor (or foreground helper) watching the run. */
@@ -43,8 +48,21 @@ export const observe = async (containers: Containers, record: ContainerRecord): 
   // Every start clears the last run's exit first: one here is this run's
   // (written before nook could record the start, for a command that ends at once).
   const exit = containers.exit(id);
-  const base = { record, startedAt: started.startedAt, monitorPid: started.monitorPid };
-  if (exit) return { ...base, status: "exited", finishedAt: exit.finishedAt, exitCode: exit.exitCode };
+  const cgroup = containers.cgroup(id);
+  const base = {
+    record,
+    startedAt: started.startedAt,
+    monitorPid: started.monitorPid,
+    ...(cgroup ? { cgroupPath: cgroup.path } : {}),
+  };
+  if (exit)
+    return {
+      ...base,
+      status: "exited",
+      finishedAt: exit.finishedAt,
+      exitCode: exit.exitCode,
+      ...(exit.oomKilled ? { oomKilled: true } : {}),
+    };
   const alive = started.bootId === bootId() && stillRunning(started.monitorPid, started.monitorStart);
   const pid = containers.pid(id)?.pid;
   if (alive) return { ...base, status: "running", ...(pid !== undefined ? { pid } : {}) };
@@ -216,12 +234,16 @@ export const stopContainer = async (
 
 /** Removes the container's directory; its files of subordinate ids from inside the user namespace. */
 const removeDir = async (store: Store, id: string): Promise<E.Either<NookError, void>> => {
-  const dir = new Containers(store).dir(id);
+  const containers = new Containers(store);
+  const dir = containers.dir(id);
   try {
     writeFileSync(join(dir, "removing"), "");
   } catch {
     return E.right(undefined); // already gone
   }
+  // The last run's cgroup goes with the container (a systemd scope normally has gone with its processes).
+  const cgroup = containers.cgroup(id);
+  if (cgroup) await release(cgroup);
   try {
     rmSync(dir, { recursive: true, force: true });
   } catch {

@@ -3,6 +3,8 @@
 // making new ones, then takes the container's user, groups, limits and
 // workdir, or the ones asked for, and execs; nook passes signals on and its
 // terminal (-t) as for run.
+import { joinCgroup } from "../cgroups/manager.js";
+import { Containers } from "../store/containers.js";
 import { readFileSync } from "node:fs";
 import * as E from "fp-ts/lib/Either.js";
 import type { NookError } from "../lib/errors.js";
@@ -55,8 +57,11 @@ export const execInContainer = async (
   const terminal = req.tty ? await (await import("./terminal.js")).openTerminal() : undefined;
   if (terminal && E.isLeft(terminal)) return terminal;
   const pty = terminal?.right;
+  // The container's cgroup, when its run has one: the command joins it (its limits, its stats).
+  const placement = new Containers(store).cgroup(view.record.id);
   const ops: HelperOp[] = [
     { op: "die-with-parent" },
+    ...(placement ? [{ op: "cgroup-wait" } as const] : []),
     { op: "join", pid: view.pid },
     ...(spec.rlimits ?? []).map((r): HelperOp => ({
       op: "rlimit",
@@ -76,6 +81,16 @@ export const execInContainer = async (
     env: envObject(env),
     stdin: req.interactive ? "inherit" : "ignore",
     ...(pty ? { ptySocket: pty.socket } : {}),
+    ...(placement
+      ? {
+          onCgroup: (pid: number) => async () => {
+            const joined = await joinCgroup(placement, pid);
+            return E.isLeft(joined)
+              ? E.left({ _tag: "CgroupFailed" as const, message: joined.left.message })
+              : E.right(undefined);
+          },
+        }
+      : {}),
   })();
   const attached = pty && E.isRight(started) ? await pty.attach(req.interactive) : E.right(undefined);
   if (E.isLeft(attached) && E.isRight(started)) started.right.child.kill("SIGKILL");

@@ -1,5 +1,6 @@
 // nook info: what this host gives a rootless container, each fact checked
 // rather than assumed (the overlay check mounts one in a user namespace).
+import { chooseManager, readHost } from "../cgroups/manager.js";
 import { mkdirSync, readFileSync, statfsSync } from "node:fs";
 import { release } from "node:os";
 import * as E from "fp-ts/lib/Either.js";
@@ -69,7 +70,16 @@ export interface HostInfo {
     /** What --network is when not given. */
     readonly default: "pasta" | "slirp4netns" | "none";
   };
-  readonly cgroups: { readonly version: "v2" | "v1 or hybrid"; readonly filesystem: string };
+  readonly cgroups: {
+    readonly version: "v2" | "v1 or hybrid";
+    readonly filesystem: string;
+    /** The manager containers get (cgroups/manager.ts), why, and what would give limits when none. */
+    readonly manager: "systemd" | "cgroupfs" | "none";
+    readonly why: string;
+    readonly fix?: string;
+    /** The controllers that manager may use. */
+    readonly controllers: readonly string[];
+  };
 }
 
 export const hostInfo = async (): Promise<HostInfo> => {
@@ -108,7 +118,26 @@ export const hostInfo = async (): Promise<HostInfo> => {
       slirp4netns: which("slirp4netns"),
       default: which("pasta") ? "pasta" : which("slirp4netns") ? "slirp4netns" : "none",
     },
-    cgroups: { version: cgroupFs === "cgroup2" ? "v2" : "v1 or hybrid", filesystem: cgroupFs },
+    cgroups: cgroupInfo(cgroupFs),
+  };
+};
+
+const cgroupInfo = (filesystem: string): HostInfo["cgroups"] => {
+  const host = readHost();
+  const choice = chooseManager(host, {});
+  const c = E.isRight(choice) ? choice.right : { kind: "none" as const, why: choice.left.message };
+  return {
+    version: host.v2 ? "v2" : "v1 or hybrid",
+    filesystem,
+    manager: c.kind,
+    why: c.why,
+    ...("fix" in c && c.fix ? { fix: c.fix } : {}),
+    controllers:
+      c.kind === "systemd"
+        ? (host.userManagerControllers ?? [])
+        : c.kind === "cgroupfs"
+          ? host.ownControllers
+          : [],
   };
 };
 
@@ -121,6 +150,12 @@ export const formatInfo = (i: HostInfo): string =>
     `  id map: ${i.idMap.kind}${i.idMap.uids ? ` (uids ${i.idMap.uids}; gids ${i.idMap.gids})` : ""}`,
     `  newuidmap: ${i.newuidmap}`,
     `  cgroups: ${i.cgroups.version} (${i.cgroups.filesystem} on /sys/fs/cgroup)`,
+    `  cgroup manager: ${i.cgroups.manager}: ${i.cgroups.why}`,
+    ...(i.cgroups.manager === "none"
+      ? [
+          `  limits (--memory, --cpus, --pids-limit...): refused here${i.cgroups.fix ? `; fix: ${i.cgroups.fix}` : ""}`,
+        ]
+      : [`  controllers for limits: ${i.cgroups.controllers.join(" ") || "none"}`]),
     "storage:",
     `  root: ${i.storage.root} (${i.storage.filesystem})`,
     `  overlay in a user namespace: ${i.storage.overlayInUserNamespace ? "yes" : "no"}`,

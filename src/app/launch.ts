@@ -13,9 +13,12 @@ import { Containers } from "../store/containers.js";
 import type { ContainerRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import { bootId, processStat } from "../sys/proc.js";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { attachNetwork } from "../network/attach.js";
 import { runtimeDir } from "../store/runtime-dir.js";
+import { checkLimits, chooseManager, place, readHost, release } from "../cgroups/manager.js";
+import type { HelperError } from "../runtime/helper.js";
 import { forwardSignals, waitForwarding } from "./unshare.js";
 
 /** Where a detached container's log moves to ctr.log.1 (Podman's log_size_max is off by default; Docker's json-file keeps one file unbounded). */
@@ -45,6 +48,52 @@ const networkHook = (
       logFile: join(s.dir, "net.log"),
       apiSocket: join(rt.right, `slirp-${record.id.slice(0, 12)}.sock`),
     }),
+  });
+};
+
+/**
+ * The container's cgroup for this run: the manager this host offers (or the
+ * one asked for), every limit checked before anything starts, and the hook
+ * that places pid 1 when the helper asks (its --cgroup-wait step).
+ */
+const cgroupHook = async (
+  store: Store,
+  record: ContainerRecord,
+): Promise<
+  E.Either<
+    NookError,
+    { cgroup?: boolean; onCgroup?: (pid: number) => () => Promise<E.Either<HelperError, void>> }
+  >
+> => {
+  const s = record.spec;
+  const host = readHost();
+  const choice = chooseManager(host, {
+    ...(s.cgroupManager ? { manager: s.cgroupManager } : {}),
+    ...(s.cgroupsDisabled ? { disabled: true } : {}),
+  });
+  if (E.isLeft(choice)) return choice;
+  const limits = s.limits ?? {};
+  const ok = checkLimits(host, choice.right, limits);
+  if (E.isLeft(ok)) return ok;
+  const containers = new Containers(store);
+  // The last run's cgroup (cgroupfs: ours to remove; a systemd scope goes by itself).
+  const last = containers.cgroup(record.id);
+  if (last) await release(last);
+  rmSync(join(s.dir, "cgroup.json"), { force: true });
+  if (choice.right.kind === "none") return E.right({});
+  return E.right({
+    cgroup: true,
+    onCgroup: (pid) => async () => {
+      const placed = await place(host, choice.right, record, limits, pid);
+      if (E.isLeft(placed))
+        return E.left({
+          _tag: "CgroupFailed",
+          message: placed.left.message,
+          ...(placed.left.hint ? { hint: placed.left.hint } : {}),
+        });
+      if (placed.right) await containers.writeCgroup(record.id, placed.right);
+      return E.right(undefined);
+    },
   });
 };
 
@@ -82,6 +131,8 @@ export const launchAttached = async (
   if (E.isLeft(plan)) return plan;
   const net = networkHook(record);
   if (E.isLeft(net)) return net;
+  const cg = await cgroupHook(store, record);
+  if (E.isLeft(cg)) return cg;
   new Containers(store).clearRun(record.id);
   const terminal = record.tty ? await (await import("./terminal.js")).openTerminal() : undefined;
   if (terminal && E.isLeft(terminal)) return terminal;
@@ -89,6 +140,7 @@ export const launchAttached = async (
   const ops = containerOps({
     ...record.spec,
     ...(pty ? { tty: { rows: pty.rows, cols: pty.cols } } : {}),
+    ...(cg.right.cgroup ? { cgroup: true } : {}),
     monitor: { log: "", logMax: 0, tty: false },
   });
   trace("run: start helper");
@@ -98,6 +150,7 @@ export const launchAttached = async (
     stdin: opts.interactive ? "inherit" : "ignore",
     ...(pty ? { ptySocket: pty.socket } : {}),
     ...net.right,
+    ...(cg.right.onCgroup ? { onCgroup: cg.right.onCgroup } : {}),
   })();
   trace("run: container running");
   if (E.isRight(started)) await recordStart(store, record, started.right, false);
@@ -127,12 +180,15 @@ export const launchDetached = async (
   if (E.isLeft(plan)) return plan;
   const net = networkHook(record);
   if (E.isLeft(net)) return net;
+  const cg = await cgroupHook(store, record);
+  if (E.isLeft(cg)) return cg;
   const containers = new Containers(store);
   containers.clearRun(record.id);
   const ops = containerOps({
     ...record.spec,
     // Detached, a terminal has no window to follow: Docker's 24x80... is 0x0; keep a usable size.
     ...(record.tty ? { tty: { rows: 24, cols: 80 } } : {}),
+    ...(cg.right.cgroup ? { cgroup: true } : {}),
     monitor: {
       log: containers.logFile(record.id),
       logMax: LOG_MAX,
@@ -146,6 +202,7 @@ export const launchDetached = async (
     env: envObject(record.env),
     detached: true,
     ...net.right,
+    ...(cg.right.onCgroup ? { onCgroup: cg.right.onCgroup } : {}),
   })();
   if (E.isLeft(started)) return started;
   await recordStart(store, record, started.right, true);

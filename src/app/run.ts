@@ -1,6 +1,8 @@
 // nook run: an image's config and the command line become a container spec,
 // the spec becomes nook-helper ops (runtime/container-ops.ts), and the helper
 // runs the container in the foreground; its exit status is nook's.
+import { checkLimits, chooseManager, readHost } from "../cgroups/manager.js";
+import type { Limits } from "../cgroups/limits.js";
 import { spawnSync } from "node:child_process";
 import {
   closeSync,
@@ -85,6 +87,11 @@ export interface RunRequest {
   readonly bindCwd: boolean;
   /** --ulimit NAME=SOFT[:HARD] */
   readonly ulimits: readonly string[];
+  /** -m, --cpus, --pids-limit...: parsed (cgroups/limits.ts). */
+  readonly limits?: Limits;
+  readonly cgroupManager?: "systemd" | "cgroupfs";
+  /** --cgroups disabled */
+  readonly cgroupsDisabled?: boolean;
 }
 
 const fail = (message: string, hint?: string): E.Either<NookError, never> =>
@@ -487,6 +494,15 @@ export const createContainer = async (
   }
   const rlimits = limitsFor(req.ulimits);
   if (E.isLeft(rlimits)) return rlimits;
+  // A limit this host cannot enforce fails now, before anything is made.
+  const host = readHost();
+  const manager = chooseManager(host, {
+    ...(req.cgroupManager ? { manager: req.cgroupManager } : {}),
+    ...(req.cgroupsDisabled ? { disabled: true } : {}),
+  });
+  if (E.isLeft(manager)) return manager;
+  const enforceable = checkLimits(host, manager.right, req.limits ?? {});
+  if (E.isLeft(enforceable)) return enforceable;
   const chosen = req.storageDriver ? E.right(req.storageDriver) : await chooseDriver(store);
   if (E.isLeft(chosen)) return chosen;
   // keep-id moves the ids the layers were unpacked under: only fuse-overlayfs
@@ -573,6 +589,9 @@ export const createContainer = async (
         : {}),
       init: req.init,
       rlimits: rlimits.right,
+      ...(req.limits && Object.keys(req.limits).length > 0 ? { limits: req.limits } : {}),
+      ...(req.cgroupManager ? { cgroupManager: req.cgroupManager } : {}),
+      ...(req.cgroupsDisabled ? { cgroupsDisabled: true } : {}),
     },
   };
   await containers.write(record);

@@ -1,7 +1,9 @@
 // The flags that make a container, shared by nook run and nook create
 // (Docker's names and meanings), and their checks: one line and 125 for a bad
 // value, before anything is made.
+import { availableParallelism } from "node:os";
 import { Option } from "clipanion";
+import { parseLimits } from "../cgroups/limits.js";
 import type { RunRequest } from "../app/run.js";
 import { NookCommand } from "./base.js";
 
@@ -62,6 +64,27 @@ export abstract class ContainerOptions extends NookCommand {
   ulimit = Option.Array("--ulimit", [], {
     description: "a resource limit, NAME=SOFT[:HARD] (nofile=1024:2048, nproc=512, core=0...)",
   });
+  memory = Option.String("-m,--memory", { description: "memory limit (512m, 2g)" });
+  memorySwap = Option.String("--memory-swap", {
+    description: "memory plus swap limit (-1: unlimited swap), with --memory",
+  });
+  memoryReservation = Option.String("--memory-reservation", {
+    description: "memory the container keeps under pressure",
+  });
+  cpus = Option.String("--cpus", { description: "CPU time, in CPUs (1.5)" });
+  cpuShares = Option.String("-c,--cpu-shares", { description: "CPU weight against other containers (1024)" });
+  cpusetCpus = Option.String("--cpuset-cpus", { description: "the CPUs it may run on (0-2,4)" });
+  pidsLimit = Option.String("--pids-limit", {
+    description: "most processes and threads at once (-1: unlimited)",
+  });
+  blkioWeight = Option.String("--blkio-weight", { description: "block I/O weight, 10 to 1000" });
+  cgroupManager = Option.String("--cgroup-manager", {
+    description:
+      "systemd (a scope of your user manager) or cgroupfs (a child of nook's own delegated cgroup)",
+  });
+  cgroups = Option.String("--cgroups", {
+    description: "enabled (default) or disabled: no cgroup of its own",
+  });
   image = Option.String({ name: "IMAGE" });
   command = Option.Proxy({ name: "COMMAND" });
 
@@ -75,6 +98,27 @@ export abstract class ContainerOptions extends NookCommand {
     const userns = this.userns === "" ? "host" : this.userns;
     if (userns !== "host" && userns !== "keep-id")
       return `--userns takes host or keep-id, not ${this.userns}`;
+    const cm = this.cgroupManager;
+    if (cm !== undefined && cm !== "systemd" && cm !== "cgroupfs")
+      return `--cgroup-manager takes systemd or cgroupfs, not ${cm}`;
+    if (this.cgroups !== undefined && this.cgroups !== "enabled" && this.cgroups !== "disabled")
+      return `--cgroups takes enabled or disabled, not ${this.cgroups}`;
+    const limits = parseLimits(
+      {
+        ...(this.memory !== undefined ? { memory: this.memory } : {}),
+        ...(this.memorySwap !== undefined ? { memorySwap: this.memorySwap } : {}),
+        ...(this.memoryReservation !== undefined ? { memoryReservation: this.memoryReservation } : {}),
+        ...(this.cpus !== undefined ? { cpus: this.cpus } : {}),
+        ...(this.cpuShares !== undefined ? { cpuShares: this.cpuShares } : {}),
+        ...(this.cpusetCpus !== undefined ? { cpusetCpus: this.cpusetCpus } : {}),
+        ...(this.pidsLimit !== undefined ? { pidsLimit: this.pidsLimit } : {}),
+        ...(this.blkioWeight !== undefined ? { blkioWeight: this.blkioWeight } : {}),
+      },
+      availableParallelism(),
+    );
+    if (limits._tag === "Left") return limits.left;
+    if (this.cgroups === "disabled" && Object.keys(limits.right).length > 0)
+      return "--cgroups disabled: the container has no cgroup for its limits";
     return {
       image: this.image,
       command: this.command,
@@ -100,6 +144,9 @@ export abstract class ContainerOptions extends NookCommand {
       bindHome: this.bindHome,
       bindCwd: this.bindCwd,
       ulimits: this.ulimit ?? [],
+      limits: limits.right,
+      ...(cm === "systemd" || cm === "cgroupfs" ? { cgroupManager: cm } : {}),
+      ...(this.cgroups === "disabled" ? { cgroupsDisabled: true } : {}),
       ...(this.name !== undefined ? { name: this.name } : {}),
       ...(this.entrypoint !== undefined ? { entrypoint: this.entrypoint } : {}),
       ...(this.workdir !== undefined ? { workdir: this.workdir } : {}),

@@ -78,6 +78,8 @@ export interface ContainerSpec {
    * The pid namespace's waiting parent records pid 1 and its exit status in
    * `dir`; detached, it also holds the output and logs it (`log`, "" for none).
    */
+  /** pid 1 waits, first thing, for nook to place it in the container's cgroup (not the monitor: it is not limited). */
+  readonly cgroup?: boolean;
   readonly monitor?: {
     readonly log: string;
     readonly logMax: number;
@@ -134,6 +136,7 @@ export const containerOps = (s: ContainerSpec): HelperOp[] => {
         ]
       : []),
     { op: "unshare", namespaces: ["pid"] },
+    ...(s.cgroup ? [{ op: "cgroup-wait" } as const] : []),
     // pid 1 gets a mount namespace of its own: pivot_root moves the root of
     // every process of the namespace it runs in, and the waiting parent
     // (which removes the container's dir) and a fuse-overlayfs daemon (which

@@ -9,6 +9,10 @@ export type MapRequest = t.TypeOf<typeof MapRequest>;
 export const NetRequest = t.type({ type: t.literal("net"), pid: t.number });
 export type NetRequest = t.TypeOf<typeof NetRequest>;
 
+/** After --cgroup-wait: the helper (by its host pid) waits to be placed in the container's cgroup. */
+export const CgroupRequest = t.type({ type: t.literal("cgroup"), pid: t.number });
+export type CgroupRequest = t.TypeOf<typeof CgroupRequest>;
+
 export const StepFailed = t.type({
   type: t.literal("error"),
   step: t.string,
@@ -17,9 +21,10 @@ export const StepFailed = t.type({
 });
 export type StepFailed = t.TypeOf<typeof StepFailed>;
 
-export const HelperMessage = t.union([MapRequest, NetRequest, StepFailed]);
+export const HelperMessage = t.union([MapRequest, NetRequest, CgroupRequest, StepFailed]);
 export type HelperMessage = t.TypeOf<typeof HelperMessage>;
 
-/** nook's answers: the maps are written; the network is attached. */
+/** nook's answers: the maps are written; the network is attached; the process is in its cgroup. */
 export const MAPPED = "mapped\n";
 export const NET_READY = "net-ready\n";
+export const CGROUP_READY = "cgroup-ready\n";

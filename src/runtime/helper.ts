@@ -11,7 +11,7 @@ import * as E from "fp-ts/lib/Either.js";
 import type * as TE from "fp-ts/lib/TaskEither.js";
 import { decodeJson } from "../lib/decode.js";
 import { errnoName } from "../lib/errors.js";
-import { HelperMessage, MAPPED, NET_READY, type StepFailed } from "./helper-message.js";
+import { CGROUP_READY, HelperMessage, MAPPED, NET_READY, type StepFailed } from "./helper-message.js";
 
 export type HelperOp =
   | { readonly op: "userns" }
@@ -57,6 +57,7 @@ export type HelperOp =
     }
   | { readonly op: "join"; readonly pid: number }
   | { readonly op: "net-wait"; readonly pidFile: string }
+  | { readonly op: "cgroup-wait" }
   | {
       readonly op: "rlimit";
       readonly resource: number;
@@ -119,6 +120,8 @@ export const helperArgs = (ops: readonly HelperOp[], argv: readonly string[]): s
         return ["--monitor", o.dir, o.log, String(o.logMax), monitorFlags(o)];
       case "join":
         return ["--join", String(o.pid)];
+      case "cgroup-wait":
+        return ["--cgroup-wait"];
       case "net-wait":
         return ["--net-wait", o.pidFile];
       case "rlimit":
@@ -151,6 +154,7 @@ export type HelperError =
     }
   | { readonly _tag: "HelperProtocol"; readonly message: string }
   | { readonly _tag: "NetworkFailed"; readonly message: string }
+  | { readonly _tag: "CgroupFailed"; readonly message: string; readonly hint?: string }
   | { readonly _tag: "HelperMissing"; readonly message: string; readonly hint: string };
 
 export interface ExitStatus {
@@ -192,6 +196,8 @@ export const startHelper =
       readonly detached?: boolean;
       /** Attaches the network to the helper's namespace (the --net-wait op); its error ends the helper. */
       readonly onNet?: (pid: number) => TE.TaskEither<HelperError, void>;
+      /** Places the helper's process (host pid) in the container's cgroup (the --cgroup-wait op). */
+      readonly onCgroup?: (pid: number) => TE.TaskEither<HelperError, void>;
     } = {},
   ): TE.TaskEither<HelperError | M, RunningHelper> =>
   () =>
@@ -220,7 +226,10 @@ export const startHelper =
         child.once("exit", (code, signal) => res({ code, signal })),
       );
       const sync = child.stdio[SYNC_FD] as Duplex;
-      const session = new SyncSession(child, sync, exited, onMap, resolve, spawnOpts.onNet);
+      const session = new SyncSession(child, sync, exited, onMap, resolve, {
+        ...(spawnOpts.onNet ? { net: spawnOpts.onNet } : {}),
+        ...(spawnOpts.onCgroup ? { cgroup: spawnOpts.onCgroup } : {}),
+      });
       child.once("error", (e) =>
         session.finish(E.left({ _tag: "HelperProtocol", message: `spawn ${path}: ${e.message}` })),
       );
@@ -244,7 +253,10 @@ class SyncSession<M> {
     private readonly exited: Promise<ExitStatus>,
     private readonly onMap: (pid: number) => TE.TaskEither<M, void>,
     private readonly resolve: (r: E.Either<HelperError | M, RunningHelper>) => void,
-    private readonly onNet?: (pid: number) => TE.TaskEither<HelperError, void>,
+    private readonly steps: {
+      readonly net?: (pid: number) => TE.TaskEither<HelperError, void>;
+      readonly cgroup?: (pid: number) => TE.TaskEither<HelperError, void>;
+    },
   ) {}
 
   finish(result: E.Either<HelperError | M, RunningHelper>): void {
@@ -308,20 +320,17 @@ class SyncSession<M> {
     const pid = msg.right.pid;
     // Each step is waited for at end-of-file, after the one before it.
     const before = this.mapping ?? Promise.resolve();
-    this.mapping =
-      msg.right.type === "map"
-        ? before.then(() => this.step(this.onMap(pid), MAPPED))
-        : before.then(() =>
-            this.step(
-              this.onNet?.(pid) ??
-                (async () =>
-                  E.left({
-                    _tag: "HelperProtocol",
-                    message: "the helper asked for a network nook did not plan",
-                  } as const)),
-              NET_READY,
-            ),
-          );
+    if (msg.right.type === "map") {
+      this.mapping = before.then(() => this.step(this.onMap(pid), MAPPED));
+      return;
+    }
+    const kind = msg.right.type;
+    const handler = this.steps[kind];
+    const unplanned = async (): Promise<E.Either<HelperError, void>> =>
+      E.left({ _tag: "HelperProtocol", message: `the helper asked for a ${kind} step nook did not plan` });
+    this.mapping = before.then(() =>
+      this.step(handler?.(pid) ?? unplanned, kind === "net" ? NET_READY : CGROUP_READY),
+    );
   }
 
   private async step(task: TE.TaskEither<HelperError | M, void>, answer: string): Promise<void> {

@@ -44,6 +44,7 @@ export const statusText = (
     readonly startedAt?: string | undefined;
     readonly finishedAt?: string | undefined;
     readonly exitCode?: number | undefined;
+    readonly oomKilled?: boolean | undefined;
   },
   now: Date,
 ): string => {
@@ -55,7 +56,8 @@ export const statusText = (
     case "running":
       return `Up ${ago(s.startedAt, now)}`;
     case "exited":
-      return `Exited (${s.exitCode ?? -1}) ${ago(s.finishedAt, now)} ago`;
+      // Docker's shape, and the OOM kill after it (docker ps does not show it; inspect does).
+      return `Exited (${s.exitCode ?? -1}) ${ago(s.finishedAt, now)} ago${s.oomKilled ? " (OOM killed)" : ""}`;
   }
 };
 

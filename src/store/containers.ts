@@ -10,6 +10,7 @@ import { decodeJson } from "../lib/decode.js";
 import type { NookError } from "../lib/errors.js";
 import { tryLockExclusive, unlock } from "../sys/libc.js";
 import {
+  CgroupRecord,
   ContainerRecord,
   ExitRecord,
   PidRecord,
@@ -95,6 +96,15 @@ export class Containers {
 
   exit(id: string): Exit | undefined {
     return readOptional(join(this.dir(id), "exit"), ExitRecord);
+  }
+
+  /** Where the current (or last) run's cgroup is. */
+  cgroup(id: string): CgroupRecord | undefined {
+    return readOptional(join(this.dir(id), "cgroup.json"), CgroupRecord);
+  }
+
+  async writeCgroup(id: string, c: CgroupRecord): Promise<void> {
+    await this.store.writeAtomic(join(this.dir(id), "cgroup.json"), JSON.stringify(c));
   }
 
   removing(id: string): boolean {

@@ -72,6 +72,20 @@ export const ContainerSpecRecord = t.intersection([
     groups: t.array(t.number),
     fuseOptions: t.string,
     rlimits: t.array(t.type({ resource: t.number, name: t.string, soft: Limit, hard: Limit })),
+    /** cgroup limits (cgroups/limits.ts's Limits). */
+    limits: t.partial({
+      memory: t.number,
+      swap: Limit,
+      memoryLow: t.number,
+      cpuQuota: t.number,
+      cpuWeight: t.number,
+      cpuset: t.string,
+      pids: t.number,
+      ioWeight: t.number,
+    }),
+    /** --cgroup-manager as given (absent: chosen at each start) and --cgroups disabled. */
+    cgroupManager: t.union([t.literal("systemd"), t.literal("cgroupfs")]),
+    cgroupsDisabled: t.boolean,
   }),
 ]);
 
@@ -109,10 +123,24 @@ export const StartRecord = t.type({
 });
 export type StartRecord = t.TypeOf<typeof StartRecord>;
 
+/** containers/ID/cgroup.json, by nook when it places a run in its cgroup. */
+export const CgroupRecord = t.type({
+  manager: t.union([t.literal("systemd"), t.literal("cgroupfs")]),
+  /** The cgroup's path under /sys/fs/cgroup. */
+  path: t.string,
+  /** systemd: the scope's unit name. */
+  unit: t.string,
+});
+export type CgroupRecord = t.TypeOf<typeof CgroupRecord>;
+
 /** containers/ID/pid, by the monitor (native/src/monitor.c): the container's pid 1 on the host. */
 export const PidRecord = t.type({ pid: t.number, startedAt: t.string });
 export type PidRecord = t.TypeOf<typeof PidRecord>;
 
 /** containers/ID/exit, by the monitor, or by nook when it finds the monitor gone. */
-export const ExitRecord = t.type({ exitCode: t.number, signal: t.number, finishedAt: t.string });
+export const ExitRecord = t.intersection([
+  t.type({ exitCode: t.number, signal: t.number, finishedAt: t.string }),
+  /** The OOM killer killed in the container's cgroup (its memory.events, watched by the monitor). */
+  t.partial({ oomKilled: t.boolean }),
+]);
 export type ExitRecord = t.TypeOf<typeof ExitRecord>;
