@@ -13,7 +13,8 @@ import type { ContainerRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import { pidfdOpen, pidfdSendSignal } from "../sys/libc.js";
 import { bootId, stillRunning } from "../sys/proc.js";
-import { release } from "../cgroups/manager.js";
+import type { Limits } from "../cgroups/limits.js";
+import { applyLimits, release } from "../cgroups/manager.js";
 import { launchDetached } from "./launch.js";
 
 export interface ContainerView {
@@ -274,5 +275,33 @@ export const removeContainer = async (
     }
     const removed = await removeDir(store, view.record.id);
     return E.isLeft(removed) ? removed : E.right(view);
+  });
+};
+
+/** docker update: new limits, kept for later starts and applied to a running container's cgroup. */
+export const updateContainer = async (
+  store: Store,
+  ref: string,
+  limits: Limits,
+): Promise<E.Either<NookError, ContainerView>> => {
+  const found = await findContainer(store, ref);
+  if (E.isLeft(found)) return found;
+  return withLock(store, found.right.record.id, async () => {
+    const containers = new Containers(store);
+    const view = await observe(containers, found.right.record);
+    const record = view.record;
+    const merged = { ...(record.spec.limits ?? {}), ...limits };
+    if (view.status === "running") {
+      const placement = containers.cgroup(record.id);
+      if (!placement)
+        return fail(
+          `container ${record.name} runs without a cgroup of its own: its limits cannot change`,
+          "nook info says why this host gives none",
+        );
+      const applied = await applyLimits(placement, limits);
+      if (E.isLeft(applied)) return applied;
+    }
+    await containers.write({ ...record, spec: { ...record.spec, limits: merged } });
+    return E.right(view);
   });
 };

@@ -21,7 +21,7 @@ import {
 import { basename, dirname, join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import type { NookError } from "../lib/errors.js";
-import { attachToUnit, startTransientScope, stopUnit, userBusPath } from "../sys/sdbus.js";
+import { attachToUnit, setUnitProperties, startTransientScope, stopUnit, userBusPath } from "../sys/sdbus.js";
 import {
   CONTROLLER,
   FLAG,
@@ -322,4 +322,22 @@ export const removeCgroupDir = (dir: string): void => {
 export const release = async (placement: Placement): Promise<void> => {
   if (placement.manager === "cgroupfs") removeCgroupDir(join(ROOT, placement.path));
   else if (existsSync(join(ROOT, placement.path))) await stopUnit(placement.unit);
+};
+
+/** New limits for a running container's cgroup (nook update). */
+export const applyLimits = async (
+  placement: Placement,
+  limits: Limits,
+): Promise<E.Either<NookError, void>> => {
+  if (placement.manager === "systemd") {
+    const r = await setUnitProperties(placement.unit, unitProperties(limits));
+    return E.isLeft(r)
+      ? failed(`update ${placement.unit}: ${r.left.message} (${r.left.name})`)
+      : E.right(undefined);
+  }
+  for (const [file, value] of cgroupFiles(limits)) {
+    const w = write(join(ROOT, placement.path, file), value);
+    if (E.isLeft(w)) return w;
+  }
+  return E.right(undefined);
 };

@@ -3,6 +3,7 @@
 // Docker's keys).
 import type { ContainerView } from "../app/containers.js";
 import { ago, statusText } from "../runtime/state.js";
+import { formatTable } from "./table.js";
 
 const quoteCommand = (argv: readonly string[], noTrunc: boolean): string => {
   const text = argv.join(" ");
@@ -39,8 +40,5 @@ export const containerTable = (
     ["PORTS", "Ports"],
     ["NAMES", "Names"],
   ];
-  const widths = cols.map(([h, k]) => Math.max(h.length, ...rows.map((r) => (r[k] ?? "").length)));
-  const line = (cells: string[]): string =>
-    `${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd((widths[i] ?? 0) + 3))).join("")}\n`;
-  return line(cols.map(([h]) => h)) + rows.map((r) => line(cols.map(([, k]) => r[k] ?? ""))).join("");
+  return formatTable(cols, rows);
 };

@@ -25,6 +25,8 @@ import { LogsCommand } from "./commands/container/logs.js";
 import { PsCommand } from "./commands/container/ps.js";
 import { RmCommand } from "./commands/container/rm.js";
 import { StartCommand } from "./commands/container/start.js";
+import { StatsCommand } from "./commands/container/stats.js";
+import { UpdateCommand } from "./commands/container/update.js";
 import { StopCommand } from "./commands/container/stop.js";
 import { WaitCommand } from "./commands/container/wait.js";
 import { InfoCommand } from "./commands/info.js";
@@ -62,6 +64,8 @@ const COMMANDS = [
   ContainerPruneCommand,
   RestartCommand,
   TopCommand,
+  StatsCommand,
+  UpdateCommand,
   PortCommand,
   InfoCommand,
   PullCommand,
