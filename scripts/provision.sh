@@ -30,9 +30,11 @@ PACKAGES=(
   openssl                       # the token-auth test registry's signing key and certificate
   podman                        # the pull benchmark's reference (scripts/bench/pull.sh)
   hyperfine                     # runs the benchmarks
+  qemu-system-x86 qemu-utils    # the systemd guest of the vm tests (../shared/vm/: cgroup v2 delegation)
+  debootstrap e2fsprogs         # build that guest's image
 )
 TOOLS=(gcc newuidmap newgidmap fuse-overlayfs slirp4netns pasta docker-registry skopeo umoci busybox python3 runuser setpriv setcap
-  htpasswd openssl podman hyperfine)
+  htpasswd openssl podman hyperfine qemu-system-x86_64 qemu-img debootstrap)
 SUB_USER=nook-sub
 NOSUB_USER=nook-nosub
 
