@@ -70,6 +70,8 @@ export const observe = async (containers: Containers, record: ContainerRecord): 
   // The monitor died without a word (SIGKILL, a reboot): pid 1 died with it
   // (its parent-death signal), as did everything in its pid namespace.
   endNetworkHelper(containers, record);
+  // A cgroup of ours (cgroupfs) would stay; a systemd scope has gone with its processes.
+  if (cgroup) await release(cgroup);
   const repaired = { exitCode: 137, signal: 9, finishedAt: new Date().toISOString() };
   try {
     await containers.writeExit(id, repaired);
