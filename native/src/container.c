@@ -35,6 +35,8 @@
 #include <unistd.h>
 
 static pid_t child_pid = -1;
+/* pid 1 has a cgroup namespace of its own, rooted at its cgroup (--cgroup-wait). */
+static int cgroup_ns;
 static pid_t fuse_pid = -1;
 static const char *rm_after_dir = NULL;
 /* --monitor: the waiting parent also logs the container's output and records
@@ -204,8 +206,14 @@ op_cgroup_wait (struct nh_config *cfg, struct nh_error *err)
   if (nh_sync_request (cfg->sync_fd, "cgroup", (pid_t) strtol (self, NULL, 10), err) < 0
       || nh_sync_wait (cfg->sync_fd, "cgroup-ready", "place the container in its cgroup", err) < 0)
     return -1;
-  if (monitoring && child_pid == 0)
-    nh_monitor_send_events (&monitor);
+  if (!monitoring || child_pid != 0)
+    return 0;
+  nh_monitor_send_events (&monitor);
+  /* pid 1's cgroup is the root of what the container sees (Docker's private
+   * cgroup namespace on cgroup v2); --sys mounts it at /sys/fs/cgroup. */
+  if (unshare (CLONE_NEWCGROUP) < 0)
+    return nh_fail (err, errno, "unshare cgroup namespace");
+  cgroup_ns = 1;
   return 0;
 }
 
@@ -508,8 +516,17 @@ op_tty (const struct nh_op *op, struct nh_error *err)
 static int
 op_sys (const char *dst, struct nh_error *err)
 {
+  char cg[4096];
+
   if (mount ("sysfs", dst, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0)
-    return 0;
+    {
+      /* The container's own cgroup, read-only, where programs look for their
+       * limits (JVMs, Go's runtime). Best effort: a view, not a limit. */
+      snprintf (cg, sizeof cg, "%s/fs/cgroup", dst);
+      if (cgroup_ns)
+        mount ("cgroup2", cg, "cgroup2", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+      return 0;
+    }
   if (mount ("/sys", dst, NULL, MS_BIND | MS_REC, NULL) < 0)
     return nh_fail (err, errno, "bind /sys on %s", dst);
   return remount_ro (dst, err);

@@ -23,7 +23,8 @@ static const struct
   int type;
 } NAMESPACES[] = {
   { "user", CLONE_NEWUSER }, { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },
-  { "net", CLONE_NEWNET },   { "pid", CLONE_NEWPID }, { "mnt", CLONE_NEWNS },
+  { "net", CLONE_NEWNET },   { "cgroup", CLONE_NEWCGROUP }, { "pid", CLONE_NEWPID },
+  { "mnt", CLONE_NEWNS },
 };
 
 #define N_NAMESPACES (sizeof NAMESPACES / sizeof NAMESPACES[0])

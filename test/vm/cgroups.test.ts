@@ -33,6 +33,8 @@ P=$(cg lim)
 echo "path=$P"
 echo "memory_max=$(cat /sys/fs/cgroup$P/memory.max)"
 echo "exec_cgroup=$(${N} exec lim cat /proc/self/cgroup)"
+echo "exec_sees=$(${N} exec lim cat /sys/fs/cgroup/memory.max)"
+echo "exec_in_procs=$(${N} exec lim sh -c 'cat /sys/fs/cgroup/cgroup.procs | wc -l')"
 echo "pid1_cgroup=$(cat /proc/$(${N} inspect lim | sed -n 's/.*"Pid": \\([0-9]*\\).*/\\1/p')/cgroup)"
 ID=$(${N} inspect lim | sed -n 's/.*"Id": "\\([0-9a-f]*\\)".*/\\1/p')
 echo "monitor_cgroup=$(cat /proc/$(sed -n 's/.*"monitorPid":\\([0-9]*\\).*/\\1/p' $HOME/.local/share/nook/containers/$ID/started.json)/cgroup)"
@@ -52,7 +54,11 @@ test -e /sys/fs/cgroup$P && echo "left=yes" || echo "left=no"
         manager === "systemd" ? /\/nook\.slice\/nook-[0-9a-f]{64}\.scope$/ : /\/nook-[0-9a-f]{12}$/,
       );
       expect(kv.memory_max).toBe(String(64 * 1024 * 1024));
-      expect(kv.exec_cgroup).toBe(`0::${kv.path}`);
+      // exec joins the container's cgroup and its cgroup namespace (rooted there, as Docker's on v2),
+      // whose /sys/fs/cgroup shows the container's own limits; pid 1 plus the exec'd sh and cat.
+      expect(kv.exec_cgroup).toBe("0::/");
+      expect(kv.exec_sees).toBe(String(64 * 1024 * 1024));
+      expect(Number(kv.exec_in_procs)).toBeGreaterThanOrEqual(3);
       // pid 1 is in the cgroup; the monitor is not under the container's limits.
       expect(kv.pid1_cgroup).toBe(`0::${kv.path}`);
       expect(kv.monitor_cgroup).toMatch(/^0::\//);
