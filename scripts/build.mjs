@@ -139,6 +139,12 @@ async function buildTs() {
   // dist/nook has no extension: this makes it CommonJS whatever the package's type.
   writeFileSync(join(dist, "package.json"), '{ "type": "commonjs" }\n');
   writeFileSync(join(dist, "nook"), LAUNCHER, { mode: 0o755 });
+  // nook's OCI runtime under a program path of its own, for Slurm's oci.conf and engines' runtime paths.
+  writeFileSync(
+    join(dist, "nook-runtime"),
+    '#!/usr/bin/env node\n"use strict";\n// nook oci ARGS...: the OCI runtime (src/app/oci/).\nprocess.argv.splice(2, 0, "oci");\nrequire("./nook");\n',
+    { mode: 0o755 },
+  );
 }
 
 mkdirSync(dist, { recursive: true });

@@ -217,6 +217,43 @@ op_cgroup_wait (struct nh_config *cfg, struct nh_error *err)
   return 0;
 }
 
+/* OCI create: the state directory's exec.fifo, held before pivot_root hides
+ * it, then (--exec-wait, the last step) opened for writing through
+ * /proc/self/fd: that blocks until `nook oci start` opens it for reading.
+ * nook, which exits after create, learns that everything is set up from the
+ * socket closing without an error. A byte is written so that start knows it
+ * was us. */
+static int exec_fifo = -1;
+
+static int
+op_exec_wait (struct nh_config *cfg, struct nh_error *err)
+{
+  char path[64];
+  int fd;
+
+  if (exec_fifo < 0)
+    return nh_fail (err, EINVAL, "--exec-wait needs --exec-fifo");
+  if (cfg->sync_fd >= 0)
+    {
+      if (nh_sync_request (cfg->sync_fd, "created", getpid (), err) < 0)
+        return -1;
+      close (cfg->sync_fd);
+      cfg->sync_fd = -1;
+    }
+  snprintf (path, sizeof path, "/proc/self/fd/%d", exec_fifo);
+  while ((fd = open (path, O_WRONLY | O_CLOEXEC)) < 0)
+    if (errno != EINTR)
+      return nh_fail (err, errno, "open the exec fifo");
+  close (exec_fifo);
+  if (write (fd, "0", 1) != 1)
+    {
+      close (fd);
+      return nh_fail (err, errno, "write the exec fifo");
+    }
+  close (fd);
+  return 0;
+}
+
 /* --init: pid 1 stays ours. It forks the command, passes signals on to it,
  * reaps every orphan the pid namespace hands it, and leaves with the
  * command's status once the command is gone (tini's job, in a few lines). */
@@ -685,6 +722,11 @@ nh_container_op (struct nh_config *cfg, const struct nh_op *op, struct nh_error 
       return nh_join (cfg, a, err);
     case NH_OP_CGROUP_WAIT:
       return op_cgroup_wait (cfg, err);
+    case NH_OP_EXEC_FIFO:
+      exec_fifo = open (a, O_PATH | O_CLOEXEC);
+      return exec_fifo < 0 ? nh_fail (err, errno, "open %s", a) : 0;
+    case NH_OP_EXEC_WAIT:
+      return op_exec_wait (cfg, err);
     case NH_OP_RLIMIT:
       return op_rlimit (op, err);
     case NH_OP_HOSTNAME:

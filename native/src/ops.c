@@ -86,6 +86,8 @@ static const struct
   { "--init", NH_OP_INIT, 0 },
   { "--tty", NH_OP_TTY, 4 },
   { "--cgroup-wait", NH_OP_CGROUP_WAIT, 0 },
+  { "--exec-fifo", NH_OP_EXEC_FIFO, 1 },
+  { "--exec-wait", NH_OP_EXEC_WAIT, 0 },
 };
 
 /* Parses one option at argv[i]; returns how many words it used, or -1. */

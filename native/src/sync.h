@@ -8,6 +8,8 @@
  *   nook -> helper  net-ready                              the network helper is attached, go on
  *   helper -> nook  {"type":"cgroup","pid":N}              put N (my host pid) in the container's cgroup
  *   nook -> helper  cgroup-ready                           done (limits set), go on
+ *   helper -> nook  {"type":"created","pid":N}             (--exec-fifo) set up; the socket closes next
+ *                                                          and the command waits for `start`
  *   helper -> nook  {"type":"error","step":S,"errno":E,"message":M}
  *                                                          step S failed with errno E
  *                                                          (M is strerror(E)); I exit

@@ -30,6 +30,7 @@ import { UpdateCommand } from "./commands/container/update.js";
 import { StopCommand } from "./commands/container/stop.js";
 import { WaitCommand } from "./commands/container/wait.js";
 import { InfoCommand } from "./commands/info.js";
+import { OciCommand } from "./commands/oci.js";
 import { SaveCommand } from "./commands/save.js";
 import { SystemDfCommand } from "./commands/system/df.js";
 import { TagCommand } from "./commands/tag.js";
@@ -80,6 +81,7 @@ const COMMANDS = [
   LoginCommand,
   LogoutCommand,
   UnshareCommand,
+  OciCommand,
 ];
 
 /**

@@ -13,6 +13,10 @@ export type NetRequest = t.TypeOf<typeof NetRequest>;
 export const CgroupRequest = t.type({ type: t.literal("cgroup"), pid: t.number });
 export type CgroupRequest = t.TypeOf<typeof CgroupRequest>;
 
+/** After --exec-fifo: set up; the command waits for OCI start (the socket closes next). */
+export const CreatedNotice = t.type({ type: t.literal("created"), pid: t.number });
+export type CreatedNotice = t.TypeOf<typeof CreatedNotice>;
+
 export const StepFailed = t.type({
   type: t.literal("error"),
   step: t.string,
@@ -21,7 +25,7 @@ export const StepFailed = t.type({
 });
 export type StepFailed = t.TypeOf<typeof StepFailed>;
 
-export const HelperMessage = t.union([MapRequest, NetRequest, CgroupRequest, StepFailed]);
+export const HelperMessage = t.union([MapRequest, NetRequest, CgroupRequest, CreatedNotice, StepFailed]);
 export type HelperMessage = t.TypeOf<typeof HelperMessage>;
 
 /** nook's answers: the maps are written; the network is attached; the process is in its cgroup. */

@@ -58,6 +58,8 @@ export type HelperOp =
   | { readonly op: "join"; readonly pid: number }
   | { readonly op: "net-wait"; readonly pidFile: string }
   | { readonly op: "cgroup-wait" }
+  | { readonly op: "exec-fifo"; readonly path: string }
+  | { readonly op: "exec-wait" }
   | {
       readonly op: "rlimit";
       readonly resource: number;
@@ -122,6 +124,10 @@ export const helperArgs = (ops: readonly HelperOp[], argv: readonly string[]): s
         return ["--join", String(o.pid)];
       case "cgroup-wait":
         return ["--cgroup-wait"];
+      case "exec-fifo":
+        return ["--exec-fifo", o.path];
+      case "exec-wait":
+        return ["--exec-wait"];
       case "net-wait":
         return ["--net-wait", o.pidFile];
       case "rlimit":
@@ -194,6 +200,8 @@ export const startHelper =
       readonly ptySocket?: number;
       /** A session of its own, no stdio of nook's: it outlives nook (a detached container's monitor). */
       readonly detached?: boolean;
+      /** Detached, but with nook's stdio passed on (an OCI runtime's create: the engine's pipes). */
+      readonly keepStdio?: boolean;
       /** Attaches the network to the helper's namespace (the --net-wait op); its error ends the helper. */
       readonly onNet?: (pid: number) => TE.TaskEither<HelperError, void>;
       /** Places the helper's process (host pid) in the container's cgroup (the --cgroup-wait op). */
@@ -213,7 +221,15 @@ export const startHelper =
         );
       const child = spawn(path, helperArgs(ops, argv), {
         stdio: spawnOpts.detached
-          ? ["ignore", "ignore", "ignore", "pipe"]
+          ? spawnOpts.keepStdio
+            ? [
+                "inherit",
+                "inherit",
+                "inherit",
+                "pipe",
+                ...(spawnOpts.ptySocket !== undefined ? [spawnOpts.ptySocket] : []),
+              ]
+            : ["ignore", "ignore", "ignore", "pipe"]
           : spawnOpts.ptySocket !== undefined
             ? ["ignore", "inherit", "inherit", "pipe", spawnOpts.ptySocket]
             : [spawnOpts.stdin ?? "inherit", "inherit", "inherit", "pipe"],
@@ -320,6 +336,8 @@ class SyncSession<M> {
     const pid = msg.right.pid;
     // Each step is waited for at end-of-file, after the one before it.
     const before = this.mapping ?? Promise.resolve();
+    // Nothing to answer: end-of-file follows, and the command waits for OCI start.
+    if (msg.right.type === "created") return;
     if (msg.right.type === "map") {
       this.mapping = before.then(() => this.step(this.onMap(pid), MAPPED));
       return;

@@ -22,6 +22,9 @@ interface Libc {
   readonly mknod: (path: string, mode: number, dev: number) => number;
   readonly ioctlWinsize: (fd: number, request: number, winp: Buffer) => number;
   readonly socketpair: (domain: number, type: number, protocol: number, sv: number[]) => number;
+  readonly socket: (domain: number, type: number, protocol: number) => number;
+  readonly connect: (fd: number, addr: Buffer, len: number) => number;
+  readonly close: (fd: number) => number;
   readonly recvmsg: (fd: number, msg: MsgHdr, flags: number) => number;
   readonly flock: (fd: number, op: number) => number;
   readonly pidfdOpen: (pid: number, flags: number) => number;
@@ -106,6 +109,9 @@ const loadLibc = async (): Promise<Libc> => {
     socketpair: lib.func(
       "int socketpair(int domain, int type, int protocol, _Out_ int *sv)",
     ) as Libc["socketpair"],
+    socket: lib.func("int socket(int domain, int type, int protocol)") as Libc["socket"],
+    connect: lib.func("int connect(int fd, const void *addr, uint32_t len)") as Libc["connect"],
+    close: lib.func("int close(int fd)") as Libc["close"],
     recvmsg: (() => {
       koffi.struct("nook_iovec", { base: "void *", len: "size_t" });
       koffi.struct("nook_msghdr", {
@@ -244,6 +250,24 @@ export const socketPair = async (): Promise<E.Either<SysError, [number, number]>
   if (c.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
     return E.left({ call: "socketpair", errno: c.koffi.errno() });
   return E.right([sv[0]!, sv[1]!]);
+};
+
+/** A unix stream socket connected to `path` (close-on-exec), as a raw descriptor to pass on through spawn's stdio. */
+export const connectUnix = async (path: string): Promise<E.Either<SysError, number>> => {
+  const c = await getLibc();
+  const name = Buffer.from(path);
+  if (name.length >= 108) return E.left({ call: "connect", errno: 36 /* ENAMETOOLONG */ });
+  const addr = Buffer.alloc(110);
+  addr.writeUInt16LE(AF_UNIX, 0);
+  name.copy(addr, 2);
+  const fd = c.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return E.left({ call: "socket", errno: c.koffi.errno() });
+  if (c.connect(fd, addr, 2 + name.length + 1) < 0) {
+    const errno = c.koffi.errno();
+    c.close(fd);
+    return E.left({ call: "connect", errno });
+  }
+  return E.right(fd);
 };
 
 /**

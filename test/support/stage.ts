@@ -30,7 +30,7 @@ const chmodRecursive = (dir: string): void => {
       chmodSync(p, 0o755);
       chmodRecursive(p);
     } else if (entry.isFile()) {
-      chmodSync(p, /\/(nook|nook-helper)$/.test(p) ? 0o755 : 0o644);
+      chmodSync(p, /\/(nook|nook-helper|nook-runtime)$/.test(p) ? 0o755 : 0o644);
     }
   }
 };

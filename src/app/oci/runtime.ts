@@ -1,0 +1,612 @@
+// nook as an OCI runtime (`nook oci ...`, or dist/nook-runtime): runc's
+// command line, so that Slurm (oci.conf), Podman (--runtime) and containerd
+// can hand nook a bundle. The container is set up by the same helper ops as
+// `nook run` (ops.ts); create leaves its process waiting on exec.fifo under
+// a monitor that records its pid and exit (state.ts), start releases it.
+import {
+  appendFileSync,
+  closeSync,
+  constants as fsc,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { constants as osc } from "node:os";
+import { resolve, join } from "node:path";
+import * as E from "fp-ts/lib/Either.js";
+import { applyIdMap } from "../../runtime/newidmap.js";
+import { startHelper, type HelperOp, type RunningHelper } from "../../runtime/helper.js";
+import type { IdMapPlan } from "../../runtime/idmap.js";
+import { currentIdMapPlan, usernsOps } from "../../runtime/userns.js";
+import { connectUnix, mknod, pidfdOpen, pidfdSendSignal, S_IFIFO } from "../../sys/libc.js";
+import { forwardSignals, waitForwarding } from "../unshare.js";
+import { ociPlan, type OciConfigView } from "./ops.js";
+import { checkId, defaultRoot, OciRoot } from "./state.js";
+
+export interface Io {
+  readonly stdout: { write(s: string): unknown };
+  readonly stderr: { write(s: string): unknown };
+}
+
+interface Globals {
+  root?: string;
+  log?: string;
+  logFormat: "text" | "json";
+  debug: boolean;
+}
+
+class OciError extends Error {}
+const oops = (message: string): never => {
+  throw new OciError(message);
+};
+
+/** runc's global flags come before the subcommand; each takes a value except the booleans. */
+const GLOBAL_VALUE = new Set(["--root", "--log", "--log-format", "--criu", "--rootless"]);
+const GLOBAL_BOOL = new Set(["--debug", "--systemd-cgroup"]);
+
+/** Flags of a subcommand: `--name value`, `--name=value`, `-x value`; booleans listed. */
+const parseFlags = (
+  args: readonly string[],
+  valued: Record<string, string>,
+  bools: Record<string, string>,
+): { flags: Record<string, string | true>; rest: string[] } => {
+  const flags: Record<string, string | true> = {};
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (rest.length > 0 || !a.startsWith("-") || a === "-") {
+      rest.push(a);
+      continue;
+    }
+    if (a === "--") {
+      rest.push(...args.slice(i + 1));
+      break;
+    }
+    const [name, inline] = a.includes("=")
+      ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]
+      : [a, undefined];
+    if (valued[name] !== undefined) {
+      const v = inline ?? args[++i];
+      if (v === undefined) oops(`flag needs an argument: ${name}`);
+      flags[valued[name]!] = v!;
+    } else if (bools[name] !== undefined)
+      flags[bools[name]!] = inline === "false" ? (undefined as never) : true;
+    else oops(`flag provided but not defined: ${name}`);
+  }
+  return { flags, rest };
+};
+
+const readConfig = (bundle: string): OciConfigView => {
+  const file = join(bundle, "config.json");
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    return oops(
+      `open ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (e as Error).message}`,
+    );
+  }
+  try {
+    return JSON.parse(text) as OciConfigView;
+  } catch (e) {
+    return oops(`${file}: not JSON: ${(e as Error).message}`);
+  }
+};
+
+const signalOf = (s: string | undefined): number => {
+  if (s === undefined) return osc.signals.SIGTERM;
+  if (/^\d+$/.test(s)) return Number(s);
+  const name = (
+    s.toUpperCase().startsWith("SIG") ? s.toUpperCase() : `SIG${s.toUpperCase()}`
+  ) as keyof typeof osc.signals;
+  return osc.signals[name] ?? oops(`unknown signal "${s}"`);
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const nsInode = (pid: number): string | undefined => {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/pid`);
+  } catch {
+    return undefined;
+  }
+};
+
+/** The processes whose pid namespace is pid 1's (kill --all, ps). */
+const processesOf = (pid1: number): number[] => {
+  const target = nsInode(pid1);
+  if (target === undefined) return [];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  return entries.filter((e) => /^\d+$/.test(e) && nsInode(Number(e)) === target).map(Number);
+};
+
+export class OciRuntime {
+  private g: Globals = { logFormat: "text", debug: false };
+  private roots?: OciRoot;
+
+  constructor(private readonly io: Io) {}
+
+  private get state(): OciRoot {
+    if (!this.roots) {
+      const root = this.g.root ?? E.getOrElse<string, string>((e) => oops(e))(defaultRoot());
+      this.roots = new OciRoot(root);
+    }
+    return this.roots;
+  }
+
+  /** Writes an error where the engine looks: the --log file (json or text) and stderr. */
+  private logError(message: string): void {
+    const time = new Date().toISOString();
+    if (this.g.log) {
+      const line =
+        this.g.logFormat === "json"
+          ? JSON.stringify({ level: "error", msg: message, time })
+          : `time="${time}" level=error msg="${message.replace(/"/g, '\\"')}"`;
+      try {
+        appendFileSync(this.g.log, `${line}\n`);
+      } catch {
+        // the engine gave a log it cannot have us write: stderr still has it
+      }
+    }
+    this.io.stderr.write(`${message}\n`);
+  }
+
+  async main(argv: readonly string[]): Promise<number> {
+    let i = 0;
+    for (; i < argv.length; i++) {
+      const a = argv[i]!;
+      const [name, inline] = a.includes("=")
+        ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]
+        : [a, undefined];
+      if (GLOBAL_VALUE.has(name)) {
+        const v = inline ?? argv[++i] ?? "";
+        if (name === "--root") this.g.root = resolve(v);
+        if (name === "--log") this.g.log = v;
+        if (name === "--log-format") this.g.logFormat = v === "json" ? "json" : "text";
+      } else if (GLOBAL_BOOL.has(name)) {
+        if (name === "--debug") this.g.debug = true;
+      } else break;
+    }
+    const [cmd, ...args] = argv.slice(i);
+    try {
+      switch (cmd) {
+        case "create":
+          return await this.create(args);
+        case "start":
+          return await this.start(args);
+        case "run":
+          return await this.run(args);
+        case "state":
+          return this.stateCmd(args);
+        case "kill":
+          return await this.kill(args);
+        case "delete":
+          return await this.delete(args);
+        case "list":
+          return this.list(args);
+        case "ps":
+          return this.ps(args);
+        case "features":
+          return this.features();
+        case "spec":
+          return this.spec(args);
+        case "--version":
+        case "-v":
+        case "version":
+          this.io.stdout.write("nook-runtime version 0.1.0\nspec: 1.2.0\n");
+          return 0;
+        case undefined:
+          this.io.stderr.write(
+            "usage: nook oci [--root DIR] [--log FILE] [--log-format text|json] COMMAND ...\ncommands: create start run state kill delete list ps exec features spec\n",
+          );
+          return 1;
+        default:
+          return oops(`unknown command "${cmd}" for nook oci`);
+      }
+    } catch (e) {
+      if (!(e instanceof OciError)) throw e;
+      this.logError(e.message);
+      return 1;
+    }
+  }
+
+  private id(rest: string[]): string {
+    const id = rest[0] ?? oops("container id cannot be empty");
+    return E.getOrElse<string, string>((m) => oops(m))(checkId(id));
+  }
+
+  private existing(rest: string[]): string {
+    const id = this.id(rest);
+    if (!this.state.exists(id)) oops(`container "${id}" does not exist`);
+    return id;
+  }
+
+  /** Starts the helper for `id` with the bundle's config; create leaves it at exec.fifo. */
+  private async launch(
+    id: string,
+    bundle: string,
+    mode: "create" | "run",
+    flags: Record<string, string | true>,
+  ): Promise<{ helper: RunningHelper; dir: string }> {
+    if (flags.preserveFds !== undefined && flags.preserveFds !== "0")
+      oops("--preserve-fds: passing descriptors to the container is not supported");
+    const config = readConfig(bundle);
+    const made = this.state.make({
+      id,
+      bundle,
+      created: new Date().toISOString(),
+      owner: process.getuid?.() ?? 0,
+      rootfs: config.root ? resolve(bundle, config.root.path) : "",
+    });
+    const dir = E.getOrElse<string, string>((m) => oops(m))(made);
+    try {
+      let consoleSocket: number | undefined;
+      if (config.process?.terminal) {
+        if (typeof flags.consoleSocket !== "string")
+          oops("cannot allocate tty if runc will detach without setting console socket");
+        const fd = await connectUnix(flags.consoleSocket as string);
+        if (E.isLeft(fd))
+          oops(`connect to the console socket ${flags.consoleSocket}: errno ${fd.left.errno}`);
+        consoleSocket = (fd as E.Right<number>).right;
+      }
+      const fifo = this.state.fifo(id);
+      if (mode === "create") {
+        const made = await mknod(fifo, S_IFIFO | 0o622, 0);
+        if (E.isLeft(made)) oops(`mkfifo ${fifo}: errno ${made.left.errno}`);
+      }
+      const plan = E.getOrElse<
+        string,
+        ReturnType<typeof ociPlan> extends E.Either<string, infer P> ? P : never
+      >((m) => oops(m))(
+        ociPlan(config, bundle, dir, {
+          ...(mode === "create" ? { fifo } : {}),
+          ...(consoleSocket !== undefined ? { consoleSocket } : {}),
+        }),
+      );
+      let idMap: IdMapPlan | undefined;
+      if (plan.userns === "mappings") idMap = plan.idMap;
+      else if (plan.userns === "subid") {
+        const current = await currentIdMapPlan();
+        if (E.isLeft(current)) oops(current.left.message);
+        idMap = (current as E.Right<IdMapPlan>).right;
+      }
+      const ops: HelperOp[] = [
+        ...(idMap
+          ? usernsOps(idMap, mode === "create")
+          : mode === "run"
+            ? [{ op: "die-with-parent" } as const]
+            : []),
+        ...plan.ops,
+      ];
+      const started = await startHelper(
+        ops,
+        plan.argv,
+        (pid) => (idMap ? applyIdMap(pid, idMap) : async () => E.right(undefined)),
+        {
+          env: plan.env,
+          ...(mode === "create" ? { detached: true, keepStdio: true } : { stdin: "inherit" as const }),
+          ...(consoleSocket !== undefined ? { ptySocket: consoleSocket } : {}),
+        },
+      )();
+      if (consoleSocket !== undefined) closeSync(consoleSocket);
+      if (E.isLeft(started)) return oops(started.left.message);
+      return { helper: started.right, dir };
+    } catch (e) {
+      this.state.remove(id);
+      throw e;
+    }
+  }
+
+  private async waitPid(id: string): Promise<number> {
+    for (let i = 0; i < 500; i++) {
+      const pid = this.state.pid(id);
+      if (pid !== undefined) return pid;
+      await sleep(10);
+    }
+    return oops(`container ${id}: its monitor recorded no pid`);
+  }
+
+  private async create(args: string[]): Promise<number> {
+    const { flags, rest } = parseFlags(
+      args,
+      {
+        "--bundle": "bundle",
+        "-b": "bundle",
+        "--pid-file": "pidFile",
+        "--console-socket": "consoleSocket",
+        "--preserve-fds": "preserveFds",
+      },
+      { "--no-pivot": "noPivot", "--no-new-keyring": "noNewKeyring" },
+    );
+    const id = this.id(rest);
+    const bundle = resolve(typeof flags.bundle === "string" ? flags.bundle : ".");
+    await this.launch(id, bundle, "create", flags);
+    const pid = await this.waitPid(id);
+    if (typeof flags.pidFile === "string") writeFileSync(flags.pidFile, String(pid));
+    return 0;
+  }
+
+  private async start(args: string[]): Promise<number> {
+    const id = this.existing(args);
+    const status = this.state.status(id);
+    if (status !== "created")
+      oops(
+        `cannot start a container that has ${status === "running" ? "already started" : status === "stopped" ? "stopped" : "not been created"}`,
+      );
+    // Non-blocking: a container that died meanwhile must not hang us.
+    const fd = openSync(this.state.fifo(id), fsc.O_RDONLY | fsc.O_NONBLOCK);
+    try {
+      const buf = Buffer.alloc(1);
+      for (let i = 0; i < 1000; i++) {
+        let n = 0;
+        try {
+          n = readSync(fd, buf, 0, 1, null);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+        }
+        if (n === 1) break;
+        if (this.state.status(id) === "stopped") oops(`container ${id} stopped before it started`);
+        await sleep(5);
+      }
+    } finally {
+      closeSync(fd);
+      try {
+        unlinkSync(this.state.fifo(id));
+      } catch {
+        // gone already
+      }
+    }
+    return 0;
+  }
+
+  private async run(args: string[]): Promise<number> {
+    const { flags, rest } = parseFlags(
+      args,
+      {
+        "--bundle": "bundle",
+        "-b": "bundle",
+        "--pid-file": "pidFile",
+        "--console-socket": "consoleSocket",
+        "--preserve-fds": "preserveFds",
+      },
+      {
+        "--detach": "detach",
+        "-d": "detach",
+        "--no-pivot": "noPivot",
+        "--no-new-keyring": "noNewKeyring",
+        "--keep": "keep",
+      },
+    );
+    const id = this.id(rest);
+    const bundle = resolve(typeof flags.bundle === "string" ? flags.bundle : ".");
+    if (flags.detach) {
+      await this.create([
+        "--bundle",
+        bundle,
+        ...(typeof flags.pidFile === "string" ? ["--pid-file", flags.pidFile] : []),
+        ...(typeof flags.consoleSocket === "string" ? ["--console-socket", flags.consoleSocket] : []),
+        id,
+      ]);
+      return this.start([id]);
+    }
+    const fwd = forwardSignals();
+    let status: number;
+    try {
+      const { helper } = await this.launch(id, bundle, "run", flags);
+      if (typeof flags.pidFile === "string") writeFileSync(flags.pidFile, String(await this.waitPid(id)));
+      status = await waitForwarding(helper, fwd);
+    } finally {
+      fwd.close();
+    }
+    if (!flags.keep) this.state.remove(id);
+    return status;
+  }
+
+  private stateCmd(args: string[]): number {
+    const id = this.existing(args);
+    this.io.stdout.write(`${JSON.stringify(this.state.state(id), null, 2)}\n`);
+    return 0;
+  }
+
+  private async signal(pid: number, sig: number): Promise<boolean> {
+    const fd = await pidfdOpen(pid);
+    if (E.isLeft(fd)) return false;
+    const sent = await pidfdSendSignal(fd.right, sig);
+    closeSync(fd.right);
+    return E.isRight(sent);
+  }
+
+  private async kill(args: string[]): Promise<number> {
+    const { flags, rest } = parseFlags(args, {}, { "--all": "all", "-a": "all" });
+    const id = this.existing(rest);
+    const sig = signalOf(rest[1]);
+    const status = this.state.status(id);
+    if (status !== "created" && status !== "running") oops("container not running");
+    const pid = this.state.pid(id) ?? oops(`container ${id} has no pid`);
+    // --all: every process of its pid namespace (pid 1's death alone would end them, but not every signal kills).
+    const targets = flags.all ? processesOf(pid) : [pid];
+    for (const p of targets) await this.signal(p, sig);
+    return 0;
+  }
+
+  private async delete(args: string[]): Promise<number> {
+    const { flags, rest } = parseFlags(args, {}, { "--force": "force", "-f": "force" });
+    const id = this.id(rest);
+    if (!this.state.exists(id)) {
+      if (flags.force) return 0;
+      oops(`container "${id}" does not exist`);
+    }
+    const status = this.state.status(id);
+    if (status === "created" || status === "running") {
+      if (!flags.force) oops(`cannot delete container ${id} that is not stopped: ${status}`);
+      const pid = this.state.pid(id);
+      if (pid !== undefined) await this.signal(pid, osc.signals.SIGKILL);
+      for (let i = 0; i < 1000 && this.state.status(id) !== "stopped"; i++) await sleep(10);
+    }
+    this.state.remove(id);
+    return 0;
+  }
+
+  private list(args: string[]): number {
+    const { flags } = parseFlags(
+      args,
+      { "--format": "format", "-f": "format" },
+      { "--quiet": "quiet", "-q": "quiet" },
+    );
+    const rows = this.state.ids().map((id) => this.state.state(id)!);
+    if (flags.quiet) {
+      for (const r of rows) this.io.stdout.write(`${String(r.id)}\n`);
+      return 0;
+    }
+    if (flags.format === "json") {
+      this.io.stdout.write(`${JSON.stringify(rows)}\n`);
+      return 0;
+    }
+    const cells = [
+      ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"],
+      ...rows.map((r) => [r.id, r.pid, r.status, r.bundle, r.created, r.owner].map(String)),
+    ];
+    const widths = cells[0]!.map((_, i) => Math.max(...cells.map((c) => (c[i] ?? "").length)));
+    for (const c of cells)
+      this.io.stdout.write(
+        `${c.map((x, i) => (i < c.length - 1 ? x.padEnd((widths[i] ?? 0) + 4) : x)).join("")}\n`,
+      );
+    return 0;
+  }
+
+  private ps(args: string[]): number {
+    const { flags, rest } = parseFlags(args, { "--format": "format", "-f": "format" }, {});
+    const id = this.existing(rest);
+    const pid = this.state.pid(id);
+    const pids = pid !== undefined && this.state.status(id) !== "stopped" ? processesOf(pid) : [];
+    if (flags.format === "json") {
+      this.io.stdout.write(`${JSON.stringify(pids)}\n`);
+      return 0;
+    }
+    this.io.stdout.write("PID\n" + pids.map((p) => `${p}\n`).join(""));
+    return 0;
+  }
+
+  private features(): number {
+    this.io.stdout.write(
+      `${JSON.stringify(
+        {
+          ociVersionMin: "1.0.0",
+          ociVersionMax: "1.2.0",
+          hooks: [],
+          mountOptions: ["bind", "rbind", "ro", "rw", "nosuid", "nodev", "noexec"],
+          linux: {
+            namespaces: ["user", "mount", "pid", "ipc", "uts", "network"],
+            cgroup: { v1: false, v2: true, systemd: true, systemdUser: true },
+            apparmor: { enabled: false },
+            selinux: { enabled: false },
+          },
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    return 0;
+  }
+
+  private spec(args: string[]): number {
+    const { flags } = parseFlags(
+      args,
+      { "--bundle": "bundle", "-b": "bundle" },
+      { "--rootless": "rootless" },
+    );
+    const file = join(resolve(typeof flags.bundle === "string" ? flags.bundle : "."), "config.json");
+    if (existsSync(file)) oops("File config.json exists. Remove it first.");
+    const uid = process.getuid?.() ?? 0;
+    const gid = process.getgid?.() ?? 0;
+    const spec = {
+      ociVersion: "1.0.2",
+      process: {
+        terminal: true,
+        user: { uid: 0, gid: 0 },
+        args: ["sh"],
+        env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
+        cwd: "/",
+        rlimits: [{ type: "RLIMIT_NOFILE", hard: 1024, soft: 1024 }],
+        noNewPrivileges: true,
+      },
+      root: { path: "rootfs", readonly: true },
+      hostname: "nook",
+      mounts: [
+        { destination: "/proc", type: "proc", source: "proc" },
+        {
+          destination: "/dev",
+          type: "tmpfs",
+          source: "tmpfs",
+          options: ["nosuid", "strictatime", "mode=755", "size=65536k"],
+        },
+        {
+          destination: "/dev/pts",
+          type: "devpts",
+          source: "devpts",
+          options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"],
+        },
+        {
+          destination: "/dev/shm",
+          type: "tmpfs",
+          source: "shm",
+          options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
+        },
+        {
+          destination: "/dev/mqueue",
+          type: "mqueue",
+          source: "mqueue",
+          options: ["nosuid", "noexec", "nodev"],
+        },
+        {
+          destination: "/sys",
+          type: flags.rootless ? "none" : "sysfs",
+          source: flags.rootless ? "/sys" : "sysfs",
+          options: flags.rootless
+            ? ["rbind", "nosuid", "noexec", "nodev", "ro"]
+            : ["nosuid", "noexec", "nodev", "ro"],
+        },
+      ],
+      linux: {
+        ...(flags.rootless
+          ? {
+              uidMappings: [{ containerID: 0, hostID: uid, size: 1 }],
+              gidMappings: [{ containerID: 0, hostID: gid, size: 1 }],
+            }
+          : {}),
+        namespaces: [
+          { type: "pid" },
+          { type: "ipc" },
+          { type: "uts" },
+          { type: "mount" },
+          ...(flags.rootless ? [{ type: "user" }] : [{ type: "network" }]),
+        ],
+        maskedPaths: [
+          "/proc/acpi",
+          "/proc/asound",
+          "/proc/kcore",
+          "/proc/keys",
+          "/proc/latency_stats",
+          "/proc/timer_list",
+          "/proc/timer_stats",
+          "/proc/sched_debug",
+          "/sys/firmware",
+          "/proc/scsi",
+        ],
+        readonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
+      },
+    };
+    writeFileSync(file, `${JSON.stringify(spec, null, "\t")}\n`);
+    return 0;
+  }
+}
