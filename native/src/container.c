@@ -225,6 +225,36 @@ op_cgroup_wait (struct nh_config *cfg, struct nh_error *err)
  * was us. */
 static int exec_fifo = -1;
 
+/* An existing namespace by path (an engine's network namespace, say). */
+static int
+op_setns (const char *type, const char *path, struct nh_error *err)
+{
+  static const struct
+  {
+    const char *name;
+    int flag;
+  } types[] = { { "net", CLONE_NEWNET }, { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },
+                { "cgroup", CLONE_NEWCGROUP }, { "user", CLONE_NEWUSER } };
+  int fd, flag = -1;
+
+  for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+    if (strcmp (types[i].name, type) == 0)
+      flag = types[i].flag;
+  if (flag < 0)
+    return nh_fail (err, EINVAL, "setns: cannot join a %s namespace", type);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return nh_fail (err, errno, "open %s", path);
+  if (setns (fd, flag) < 0)
+    {
+      int e = errno;
+      close (fd);
+      return nh_fail (err, e, "join the %s namespace %s", type, path);
+    }
+  close (fd);
+  return 0;
+}
+
 static int
 op_exec_wait (struct nh_config *cfg, struct nh_error *err)
 {
@@ -725,6 +755,8 @@ nh_container_op (struct nh_config *cfg, const struct nh_op *op, struct nh_error 
     case NH_OP_EXEC_FIFO:
       exec_fifo = open (a, O_PATH | O_CLOEXEC);
       return exec_fifo < 0 ? nh_fail (err, errno, "open %s", a) : 0;
+    case NH_OP_SETNS:
+      return op_setns (a, b, err);
     case NH_OP_EXEC_WAIT:
       return op_exec_wait (cfg, err);
     case NH_OP_RLIMIT:

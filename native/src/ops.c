@@ -87,6 +87,7 @@ static const struct
   { "--tty", NH_OP_TTY, 4 },
   { "--cgroup-wait", NH_OP_CGROUP_WAIT, 0 },
   { "--exec-fifo", NH_OP_EXEC_FIFO, 1 },
+  { "--setns", NH_OP_SETNS, 2 },
   { "--exec-wait", NH_OP_EXEC_WAIT, 0 },
 };
 

@@ -46,6 +46,7 @@ enum nh_op_kind
   NH_OP_INIT,           /* --init: pid 1 forks the command and reaps zombies until it exits */
   NH_OP_CGROUP_WAIT,    /* --cgroup-wait: have nook place this process (its host pid) in the container's
                            cgroup; in pid 1 of a monitored container, its memory.events goes to the monitor */
+  NH_OP_SETNS,          /* --setns TYPE PATH: join the namespace at PATH (net, ipc, uts, cgroup, user) */
   NH_OP_EXEC_FIFO,      /* --exec-fifo PATH: hold PATH (O_PATH), reachable after pivot_root */
   NH_OP_EXEC_WAIT,      /* --exec-wait: tell nook the container is created, then wait until `start` opens
                            the --exec-fifo for reading (runc's exec.fifo): OCI create and start */

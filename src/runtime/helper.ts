@@ -60,6 +60,7 @@ export type HelperOp =
   | { readonly op: "cgroup-wait" }
   | { readonly op: "exec-fifo"; readonly path: string }
   | { readonly op: "exec-wait" }
+  | { readonly op: "setns"; readonly type: "net" | "ipc" | "uts" | "cgroup" | "user"; readonly path: string }
   | {
       readonly op: "rlimit";
       readonly resource: number;
@@ -128,6 +129,8 @@ export const helperArgs = (ops: readonly HelperOp[], argv: readonly string[]): s
         return ["--exec-fifo", o.path];
       case "exec-wait":
         return ["--exec-wait"];
+      case "setns":
+        return ["--setns", o.type, o.path];
       case "net-wait":
         return ["--net-wait", o.pidFile];
       case "rlimit":

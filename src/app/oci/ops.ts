@@ -115,6 +115,14 @@ const mountOps = (
 };
 
 const KNOWN_NS = new Set(["user", "mount", "pid", "ipc", "uts", "network", "cgroup"]);
+/** The namespaces an existing one of may be joined (by path); mount and pid are always nook's own. */
+const SETNS_TYPE: Record<string, "net" | "ipc" | "uts" | "cgroup" | "user"> = {
+  network: "net",
+  ipc: "ipc",
+  uts: "uts",
+  cgroup: "cgroup",
+  user: "user",
+};
 
 /**
  * The op list for `config`, ready for the helper: the namespaces it asks
@@ -133,18 +141,22 @@ export const ociPlan = (
   if (!config.root) return fail("root", "is missing");
   const rootfs = isAbsolute(config.root.path) ? config.root.path : resolve(bundle, config.root.path);
   const namespaces = config.linux?.namespaces ?? [];
+  const joins: HelperOp[] = [];
   for (const [i, n] of namespaces.entries()) {
     if (!KNOWN_NS.has(n.type))
       return fail(`linux.namespaces[${i}]`, `has type ${n.type}, which nook cannot make`);
-    if (n.path !== undefined)
+    if (n.path === undefined) continue;
+    const type = SETNS_TYPE[n.type];
+    if (!type)
       return fail(
         `linux.namespaces[${i}].path`,
-        `(${n.type} at ${n.path}): joining namespaces by path is not supported yet`,
+        `(${n.type} at ${n.path}): nook makes the container's own ${n.type} namespace and cannot join one`,
       );
+    joins.push({ op: "setns", type, path: n.path });
   }
-  const has = (t: string): boolean => namespaces.some((n) => n.type === t);
-  if (!has("mount")) return fail("linux.namespaces", "has no mount namespace: nook always makes one");
-  if (!has("pid")) return fail("linux.namespaces", "has no pid namespace: nook's monitor needs one");
+  const has = (t: string): boolean => namespaces.some((n) => n.type === t && n.path === undefined);
+  if (!has("mount")) return fail("linux.namespaces", "has no new mount namespace: nook always makes one");
+  if (!has("pid")) return fail("linux.namespaces", "has no new pid namespace: nook's monitor needs one");
   const mounts: HelperOp[] = [];
   for (const [i, m] of (config.mounts ?? []).entries()) {
     const ops = mountOps(m, i, rootfs, bundle);
@@ -174,6 +186,7 @@ export const ociPlan = (
     .filter((t) => has(t))
     .map((t) => (t === "network" ? "net" : t));
   const ops: HelperOp[] = [
+    ...joins,
     { op: "unshare", namespaces: unshare as ("mount" | "ipc" | "uts" | "net")[] },
     { op: "mount-private" },
     // pivot_root needs the new root to be a mount point.

@@ -198,6 +198,8 @@ export class OciRuntime {
           return this.ps(args);
         case "features":
           return this.features();
+        case "exec":
+          return await this.exec(args);
         case "spec":
           return this.spec(args);
         case "--version":
@@ -330,9 +332,11 @@ export class OciRuntime {
     );
     const id = this.id(rest);
     const bundle = resolve(typeof flags.bundle === "string" ? flags.bundle : ".");
-    await this.launch(id, bundle, "create", flags);
-    const pid = await this.waitPid(id);
-    if (typeof flags.pidFile === "string") writeFileSync(flags.pidFile, String(pid));
+    const { helper } = await this.launch(id, bundle, "create", flags);
+    await this.waitPid(id);
+    // The pid an engine waits for (conmon, as a subreaper, reaps what we leave): the monitor, our
+    // child that outlives us, which leaves with pid 1's status. state's pid is pid 1's.
+    if (typeof flags.pidFile === "string") writeFileSync(flags.pidFile, String(helper.child.pid ?? 0));
     return 0;
   }
 
@@ -495,6 +499,87 @@ export class OciRuntime {
     }
     this.io.stdout.write("PID\n" + pids.map((p) => `${p}\n`).join(""));
     return 0;
+  }
+
+  /** runc exec: a process joins the container's namespaces (-p process.json, or the command line). */
+  private async exec(args: string[]): Promise<number> {
+    const { flags, rest } = parseFlags(
+      args,
+      {
+        "--process": "process",
+        "-p": "process",
+        "--console-socket": "consoleSocket",
+        "--pid-file": "pidFile",
+        "--cwd": "cwd",
+        "--user": "user",
+        "-u": "user",
+        "--env": "env",
+        "-e": "env",
+        "--process-label": "label",
+        "--apparmor": "apparmor",
+        "--cap": "cap",
+        "-c": "cap",
+        "--preserve-fds": "preserveFds",
+      },
+      { "--tty": "tty", "-t": "tty", "--detach": "detach", "-d": "detach", "--no-new-privs": "noNewPrivs" },
+    );
+    const id = this.existing(rest);
+    if (this.state.status(id) !== "running") oops("cannot exec in a stopped container");
+    const pid1 = this.state.pid(id) ?? oops(`container ${id} has no pid`);
+    let proc: NonNullable<OciConfigView["process"]>;
+    if (typeof flags.process === "string") {
+      try {
+        proc = JSON.parse(readFileSync(flags.process, "utf8")) as typeof proc;
+      } catch (e) {
+        return oops(`read ${flags.process}: ${(e as Error).message}`);
+      }
+    } else {
+      const [uid = "0", gid = "0"] = (typeof flags.user === "string" ? flags.user : "0:0").split(":");
+      proc = {
+        user: { uid: Number(uid), gid: Number(gid) },
+        args: rest.slice(1),
+        cwd: typeof flags.cwd === "string" ? flags.cwd : "/",
+        env: typeof flags.env === "string" ? [flags.env] : [],
+        terminal: flags.tty === true,
+      };
+    }
+    if (!proc.args || proc.args.length === 0)
+      oops("exec: no command given (a command line, or -p process.json with args)");
+    let consoleSocket: number | undefined;
+    if (proc.terminal) {
+      if (typeof flags.consoleSocket !== "string") oops("exec with a terminal needs --console-socket");
+      const fd = await connectUnix(flags.consoleSocket as string);
+      if (E.isLeft(fd)) oops(`connect to the console socket ${flags.consoleSocket}: errno ${fd.left.errno}`);
+      consoleSocket = (fd as E.Right<number>).right;
+    }
+    const detach = flags.detach === true;
+    const ops: HelperOp[] = [
+      ...(detach ? [] : [{ op: "die-with-parent" } as const]),
+      { op: "join", pid: pid1 },
+      ...(consoleSocket !== undefined ? [{ op: "tty", rows: 24, cols: 80, console: false } as const] : []),
+      ...(proc.user.additionalGids ? [{ op: "groups", gids: [...proc.user.additionalGids] } as const] : []),
+      { op: "setid", uid: proc.user.uid, gid: proc.user.gid },
+      ...(proc.noNewPrivileges || flags.noNewPrivs ? [{ op: "no-new-privs" } as const] : []),
+      { op: "chdir", path: proc.cwd || "/" },
+    ];
+    const env = Object.fromEntries(
+      (proc.env ?? []).map((l) => [l.split("=")[0] ?? l, l.slice(l.indexOf("=") + 1)]),
+    );
+    const fwd = detach ? undefined : forwardSignals();
+    try {
+      const started = await startHelper(ops, [...(proc.args ?? [])], () => async () => E.right(undefined), {
+        env,
+        ...(detach ? { detached: true, keepStdio: true } : { stdin: "inherit" as const }),
+        ...(consoleSocket !== undefined ? { ptySocket: consoleSocket } : {}),
+      })();
+      if (consoleSocket !== undefined) closeSync(consoleSocket);
+      if (E.isLeft(started)) return oops(started.left.message);
+      if (typeof flags.pidFile === "string")
+        writeFileSync(flags.pidFile, String(started.right.child.pid ?? 0));
+      return detach || !fwd ? 0 : await waitForwarding(started.right, fwd);
+    } finally {
+      fwd?.close();
+    }
   }
 
   private features(): number {
