@@ -141,7 +141,7 @@ export const containerOps = (s: ContainerSpec): HelperOp[] => {
     { op: "unshare", namespaces: ["mount"] },
     { op: "proc", path: `${merged}/proc` },
     { op: "dev", path: `${merged}/dev` },
-    { op: "sys", path: `${merged}/sys` },
+    { op: "sys", path: `${merged}/sys`, rw: false },
     { op: "bind", src: `${s.dir}/hostname`, dst: `${merged}/etc/hostname` },
     { op: "bind", src: `${s.dir}/hosts`, dst: `${merged}/etc/hosts` },
     { op: "bind", src: `${s.dir}/resolv.conf`, dst: `${merged}/etc/resolv.conf` },
