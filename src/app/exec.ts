@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import * as E from "fp-ts/lib/Either.js";
 import type { NookError } from "../lib/errors.js";
+import { identityOps } from "../runtime/container-ops.js";
 import { startHelper, type HelperOp } from "../runtime/helper.js";
 import { canSignal } from "../runtime/state.js";
 import type { Store } from "../store/store.js";
@@ -65,10 +66,11 @@ export const execInContainer = async (
       hard: r.hard,
     })),
     ...(pty ? [{ op: "tty", rows: pty.rows, cols: pty.cols, console: false } as const] : []),
-    ...(who.groups !== undefined ? [{ op: "groups", gids: who.groups } as const] : []),
-    { op: "setid", uid: who.uid, gid: who.gid },
-    { op: "no-new-privs" },
-    { op: "chdir", path: req.workdir ?? spec.workdir },
+    ...identityOps({
+      ...who,
+      workdir: req.workdir ?? spec.workdir,
+      ...(spec.noNewPrivileges ? { noNewPrivileges: true } : {}),
+    }),
   ];
   const env = environment(view.record.env, [], req.env, process.env);
   const fwd = forwardSignals();

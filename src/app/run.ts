@@ -31,6 +31,7 @@ import {
   type PortSpec,
 } from "../network/network.js";
 import { type BindMount } from "../runtime/container-ops.js";
+import { parseSecurityOpts } from "../runtime/security-opt.js";
 import { containerRlimits, currentLimits, parseUlimit, type Rlimit } from "../runtime/rlimit.js";
 import { fuseMappingText, keepIdPlan, mapsInside, translateIds, type IdMapPlan } from "../runtime/idmap.js";
 import { currentIdMapPlan, unshareExec } from "../runtime/userns.js";
@@ -85,6 +86,8 @@ export interface RunRequest {
   readonly bindCwd: boolean;
   /** --ulimit NAME=SOFT[:HARD] */
   readonly ulimits: readonly string[];
+  /** --security-opt, as given */
+  readonly securityOpts: readonly string[];
 }
 
 const fail = (message: string, hint?: string): E.Either<NookError, never> =>
@@ -487,6 +490,8 @@ export const createContainer = async (
   }
   const rlimits = limitsFor(req.ulimits);
   if (E.isLeft(rlimits)) return rlimits;
+  const security = parseSecurityOpts(req.securityOpts);
+  if (typeof security === "string") return fail(security);
   const chosen = req.storageDriver ? E.right(req.storageDriver) : await chooseDriver(store);
   if (E.isLeft(chosen)) return chosen;
   // keep-id moves the ids the layers were unpacked under: only fuse-overlayfs
@@ -573,6 +578,8 @@ export const createContainer = async (
         : {}),
       init: req.init,
       rlimits: rlimits.right,
+      noNewPrivileges: security.noNewPrivileges,
+      securityOpt: [...security.given],
     },
   };
   await containers.write(record);

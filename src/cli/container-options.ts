@@ -62,6 +62,9 @@ export abstract class ContainerOptions extends NookCommand {
   ulimit = Option.Array("--ulimit", [], {
     description: "a resource limit, NAME=SOFT[:HARD] (nofile=1024:2048, nproc=512, core=0...)",
   });
+  securityOpt = Option.Array("--security-opt", [], {
+    description: "no-new-privileges: setuid programs and file capabilities stop raising privileges",
+  });
   image = Option.String({ name: "IMAGE" });
   command = Option.Proxy({ name: "COMMAND" });
 
@@ -100,6 +103,7 @@ export abstract class ContainerOptions extends NookCommand {
       bindHome: this.bindHome,
       bindCwd: this.bindCwd,
       ulimits: this.ulimit ?? [],
+      securityOpts: this.securityOpt ?? [],
       ...(this.name !== undefined ? { name: this.name } : {}),
       ...(this.entrypoint !== undefined ? { entrypoint: this.entrypoint } : {}),
       ...(this.workdir !== undefined ? { workdir: this.workdir } : {}),

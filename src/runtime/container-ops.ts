@@ -5,7 +5,7 @@
 //   (the fork: what follows runs in pid 1) -> pid 1's own mount namespace ->
 //   /proc /dev /sys -> binds ->
 //   pivot_root -> masks and read-only paths -> hostname -> groups, ids ->
-//   no_new_privs -> workdir -> exec
+//   [no_new_privs] -> workdir -> exec
 // The rootfs is mounted before the fork so that a fuse-overlayfs daemon is
 // the waiting parent's child, outside the container's pid namespace.
 // Masks come after pivot_root so that their paths are the container's.
@@ -87,7 +87,27 @@ export interface ContainerSpec {
   };
   /** setrlimit before the command runs (--ulimit and the defaults). */
   readonly rlimits?: readonly Rlimit[];
+  /** no_new_privs (--security-opt no-new-privileges); off by default, as in Docker and Podman. */
+  readonly noNewPrivileges?: boolean;
 }
+
+/** Who the process becomes, and how it is confined: the last steps before exec, for run and exec alike. */
+export interface ProcessIdentity {
+  readonly uid: number;
+  readonly gid: number;
+  readonly groups?: readonly number[];
+  readonly workdir: string;
+  readonly noNewPrivileges?: boolean;
+}
+
+export const identityOps = (p: ProcessIdentity): HelperOp[] => [
+  ...(p.groups !== undefined ? [{ op: "groups", gids: p.groups } as const] : []),
+  { op: "setid", uid: p.uid, gid: p.gid },
+  // Off by default: setuid programs in the image (su, sudo, ping) work
+  // within the user namespace, as Docker and Podman have them.
+  ...(p.noNewPrivileges ? [{ op: "no-new-privs" } as const] : []),
+  { op: "chdir", path: p.workdir },
+];
 
 const inRoot = (merged: string, p: string): string => `${merged}${p.startsWith("/") ? p : `/${p}`}`;
 
@@ -166,9 +186,6 @@ export const containerOps = (s: ContainerSpec): HelperOp[] => {
     // The init stays root of the namespace; the command below it becomes the user.
     ...(s.init ? [{ op: "init" } as const] : []),
     ...(s.tty ? [{ op: "tty", rows: s.tty.rows, cols: s.tty.cols, console: true } as const] : []),
-    ...(s.groups !== undefined ? [{ op: "groups", gids: s.groups } as const] : []),
-    { op: "setid", uid: s.uid, gid: s.gid },
-    { op: "no-new-privs" },
-    { op: "chdir", path: s.workdir },
+    ...identityOps(s),
   ];
 };

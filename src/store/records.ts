@@ -72,6 +72,10 @@ export const ContainerSpecRecord = t.intersection([
     groups: t.array(t.number),
     fuseOptions: t.string,
     rlimits: t.array(t.type({ resource: t.number, name: t.string, soft: Limit, hard: Limit })),
+    /** --security-opt no-new-privileges (absent in records older than it: off, as now by default). */
+    noNewPrivileges: t.boolean,
+    /** --security-opt as nook understood it (nook inspect). */
+    securityOpt: t.array(t.string),
   }),
 ]);
 

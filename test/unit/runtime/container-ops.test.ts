@@ -82,11 +82,21 @@ describe("containerOps", () => {
     expect(k.indexOf("ro-bind")).toBeLessThan(pivot);
     expect(k.indexOf("tmpfs")).toBeLessThan(pivot);
     expect(k.indexOf("mask")).toBeGreaterThan(pivot);
-    expect(k.slice(-4)).toEqual(["groups", "setid", "no-new-privs", "chdir"]);
+    expect(k.slice(-3)).toEqual(["groups", "setid", "chdir"]);
     const masks = containerOps(spec)
       .filter((o) => o.op === "mask")
       .map((o) => (o.op === "mask" ? o.path : ""));
     expect(masks).toEqual(MASKED_PATHS);
+  });
+
+  it("sets no_new_privs only when asked, after the ids", () => {
+    expect(kinds(spec)).not.toContain("no-new-privs");
+    expect(kinds({ ...spec, noNewPrivileges: true }).slice(-4)).toEqual([
+      "groups",
+      "setid",
+      "no-new-privs",
+      "chdir",
+    ]);
   });
 
   it("keeps the host's network without net, and no groups for a single-id map", () => {
