@@ -70,6 +70,7 @@ export const execInContainer = async (
       ...who,
       workdir: req.workdir ?? spec.workdir,
       ...(spec.noNewPrivileges ? { noNewPrivileges: true } : {}),
+      ...(spec.capabilities ? { capabilities: spec.capabilities } : {}),
     }),
   ];
   const env = environment(view.record.env, [], req.env, process.env);

@@ -32,6 +32,7 @@ import {
 } from "../network/network.js";
 import { type BindMount } from "../runtime/container-ops.js";
 import { parseSecurityOpts } from "../runtime/security-opt.js";
+import { capabilityName, capabilitySet, lastCapability } from "../runtime/capabilities.js";
 import { containerRlimits, currentLimits, parseUlimit, type Rlimit } from "../runtime/rlimit.js";
 import { fuseMappingText, keepIdPlan, mapsInside, translateIds, type IdMapPlan } from "../runtime/idmap.js";
 import { currentIdMapPlan, unshareExec } from "../runtime/userns.js";
@@ -88,6 +89,9 @@ export interface RunRequest {
   readonly ulimits: readonly string[];
   /** --security-opt, as given */
   readonly securityOpts: readonly string[];
+  /** --cap-add and --cap-drop, as given */
+  readonly capAdd: readonly string[];
+  readonly capDrop: readonly string[];
 }
 
 const fail = (message: string, hint?: string): E.Either<NookError, never> =>
@@ -260,6 +264,15 @@ export const parseMount = (
     return E.right({ tmpfs: { path: target, options: `mode=${mode}${size ? `,size=${size}` : ""}` } });
   }
   return fail(`--mount ${spec}: type ${type} is not supported (bind and tmpfs are)`);
+};
+
+/** A file under /proc, or undefined where it cannot be read. */
+const procFile = (name: string): string | undefined => {
+  try {
+    return readFileSync(`/proc/${name}`, "utf8");
+  } catch {
+    return undefined;
+  }
 };
 
 const hostResolvConf = (): string => {
@@ -492,6 +505,11 @@ export const createContainer = async (
   if (E.isLeft(rlimits)) return rlimits;
   const security = parseSecurityOpts(req.securityOpts);
   if (typeof security === "string") return fail(security);
+  const caps = capabilitySet(
+    { add: req.capAdd, drop: req.capDrop, privileged: false },
+    lastCapability(procFile("sys/kernel/cap_last_cap")),
+  );
+  if (typeof caps === "string") return fail(caps);
   const chosen = req.storageDriver ? E.right(req.storageDriver) : await chooseDriver(store);
   if (E.isLeft(chosen)) return chosen;
   // keep-id moves the ids the layers were unpacked under: only fuse-overlayfs
@@ -580,6 +598,9 @@ export const createContainer = async (
       rlimits: rlimits.right,
       noNewPrivileges: security.noNewPrivileges,
       securityOpt: [...security.given],
+      capabilities: caps,
+      capAdd: req.capAdd.map((c) => capabilityName(c) ?? c),
+      capDrop: req.capDrop.map((c) => capabilityName(c) ?? c),
     },
   };
   await containers.write(record);

@@ -62,6 +62,12 @@ export abstract class ContainerOptions extends NookCommand {
   ulimit = Option.Array("--ulimit", [], {
     description: "a resource limit, NAME=SOFT[:HARD] (nofile=1024:2048, nproc=512, core=0...)",
   });
+  capAdd = Option.Array("--cap-add", [], {
+    description: "add a capability (NET_ADMIN, CAP_SYS_PTRACE, ALL...) to the default set",
+  });
+  capDrop = Option.Array("--cap-drop", [], {
+    description: "drop a capability (or ALL) from the default set",
+  });
   securityOpt = Option.Array("--security-opt", [], {
     description: "no-new-privileges: setuid programs and file capabilities stop raising privileges",
   });
@@ -104,6 +110,8 @@ export abstract class ContainerOptions extends NookCommand {
       bindCwd: this.bindCwd,
       ulimits: this.ulimit ?? [],
       securityOpts: this.securityOpt ?? [],
+      capAdd: this.capAdd ?? [],
+      capDrop: this.capDrop ?? [],
       ...(this.name !== undefined ? { name: this.name } : {}),
       ...(this.entrypoint !== undefined ? { entrypoint: this.entrypoint } : {}),
       ...(this.workdir !== undefined ? { workdir: this.workdir } : {}),

@@ -4,13 +4,14 @@
 //   mount/ipc/uts/net namespaces -> private mounts -> rootfs -> pid namespace
 //   (the fork: what follows runs in pid 1) -> pid 1's own mount namespace ->
 //   /proc /dev /sys -> binds ->
-//   pivot_root -> masks and read-only paths -> hostname -> groups, ids ->
-//   [no_new_privs] -> workdir -> exec
+//   pivot_root -> masks and read-only paths -> hostname -> groups ->
+//   capabilities -> ids -> [no_new_privs] -> workdir -> exec
 // The rootfs is mounted before the fork so that a fuse-overlayfs daemon is
 // the waiting parent's child, outside the container's pid namespace.
 // Masks come after pivot_root so that their paths are the container's.
 import type { HelperOp } from "./helper.js";
 import type { Rlimit } from "./rlimit.js";
+import { capabilityMask, DEFAULT_CAPABILITIES } from "./capabilities.js";
 
 /** Paths Podman and Docker hide from containers (containers/common pkg/config, Docker's oci defaults). */
 export const MASKED_PATHS = [
@@ -89,6 +90,8 @@ export interface ContainerSpec {
   readonly rlimits?: readonly Rlimit[];
   /** no_new_privs (--security-opt no-new-privileges); off by default, as in Docker and Podman. */
   readonly noNewPrivileges?: boolean;
+  /** The bounding set, by name (runtime/capabilities.ts); absent in old records: the default. */
+  readonly capabilities?: readonly string[];
 }
 
 /** Who the process becomes, and how it is confined: the last steps before exec, for run and exec alike. */
@@ -98,10 +101,16 @@ export interface ProcessIdentity {
   readonly groups?: readonly number[];
   readonly workdir: string;
   readonly noNewPrivileges?: boolean;
+  readonly capabilities?: readonly string[];
 }
 
+// Capabilities go from the bounding set before the user changes (dropping
+// needs CAP_SETPCAP); the exec computes the rest: the bounding set for root,
+// nothing for another user (Docker's sets for `-u 1000`), all of it again for
+// a setuid-root program unless no_new_privs stops that.
 export const identityOps = (p: ProcessIdentity): HelperOp[] => [
   ...(p.groups !== undefined ? [{ op: "groups", gids: p.groups } as const] : []),
+  { op: "caps", mask: capabilityMask(p.capabilities ?? DEFAULT_CAPABILITIES) },
   { op: "setid", uid: p.uid, gid: p.gid },
   // Off by default: setuid programs in the image (su, sudo, ping) work
   // within the user namespace, as Docker and Podman have them.

@@ -76,6 +76,11 @@ export const ContainerSpecRecord = t.intersection([
     noNewPrivileges: t.boolean,
     /** --security-opt as nook understood it (nook inspect). */
     securityOpt: t.array(t.string),
+    /** The bounding set, by name; absent in records older than it: the default set. */
+    capabilities: t.array(t.string),
+    /** --cap-add and --cap-drop, names as nook understood them (nook inspect). */
+    capAdd: t.array(t.string),
+    capDrop: t.array(t.string),
   }),
 ]);
 

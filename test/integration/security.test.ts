@@ -126,6 +126,105 @@ describeAs("sub", "security defaults", (user) => {
     }
   });
 
+  /** CapInh, CapPrm, CapEff, CapBnd, CapAmb from /proc/self/status, as hex. */
+  const caps = (out: string): Record<string, string> =>
+    Object.fromEntries([...out.matchAll(/^Cap(\w+):\s+([0-9a-f]+)$/gm)].map((m) => [m[1], m[2]]));
+  /** Podman's rootless default: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE SYS_CHROOT SETFCAP. */
+  const DEFAULT = "00000000800405fb";
+  const NONE = "0000000000000000";
+
+  it("gives container root the default capabilities, and a non-root user none but the bounding set", async () => {
+    const root = await s.nook(["run", "--rm", bb(), "grep", "^Cap", "/proc/self/status"]);
+    expect(root.stderr).toBe("");
+    expect(caps(root.stdout)).toEqual({ Inh: NONE, Prm: DEFAULT, Eff: DEFAULT, Bnd: DEFAULT, Amb: NONE });
+    const user = await s.nook(["run", "--rm", "-u", "1000", bb(), "grep", "^Cap", "/proc/self/status"]);
+    expect(caps(user.stdout)).toEqual({ Inh: NONE, Prm: NONE, Eff: NONE, Bnd: DEFAULT, Amb: NONE });
+    // The setuid-root probe is root again, with the bounding set.
+    const raised = await s.nook(["run", "--rm", "-u", "1000", SUID_IMAGE, "/probe", "ids"]);
+    expect(caps(raised.stdout)).toMatchObject({ Prm: DEFAULT, Eff: DEFAULT, Bnd: DEFAULT });
+  });
+
+  it("adds and drops capabilities by any spelling of their names", async () => {
+    const r = await s.nook([
+      "run",
+      "--rm",
+      "--cap-add",
+      "cap_net_admin",
+      "--cap-add",
+      "Net_Raw",
+      "--cap-drop",
+      "CAP_KILL",
+      bb(),
+      "grep",
+      "^Cap",
+      "/proc/self/status",
+    ]);
+    expect(r.stderr).toBe("");
+    // + NET_ADMIN (12) and NET_RAW (13), - KILL (5)
+    const want = (0x800405fbn + (1n << 12n) + (1n << 13n) - (1n << 5n)).toString(16).padStart(16, "0");
+    expect(caps(r.stdout)).toMatchObject({ Prm: want, Eff: want, Bnd: want });
+  });
+
+  it("leaves container root unable to chown with --cap-drop ALL, and lets it mount a tmpfs with --cap-add SYS_ADMIN", async () => {
+    const chown = "touch /tmp/f && chown 1000 /tmp/f && echo chowned";
+    const ok = await s.nook(["run", "--rm", bb(), "sh", "-c", chown]);
+    expect(ok.stdout).toBe("chowned\n");
+    const dropped = await s.nook(["run", "--rm", "--cap-drop", "ALL", bb(), "sh", "-c", chown]);
+    expect(dropped.code).toBe(1);
+    expect(dropped.stderr).toMatch(/chown: \/tmp\/f: Operation not permitted/);
+    expect(
+      caps(
+        (await s.nook(["run", "--rm", "--cap-drop", "all", bb(), "grep", "^Cap", "/proc/self/status"]))
+          .stdout,
+      ),
+    ).toEqual({ Inh: NONE, Prm: NONE, Eff: NONE, Bnd: NONE, Amb: NONE });
+
+    const mount = "mkdir -p /m && mount -t tmpfs none /m && grep ' /m ' /proc/mounts | cut -d' ' -f3";
+    const refused = await s.nook(["run", "--rm", bb(), "sh", "-c", mount]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/permission denied \(are you root\?\)/); // busybox, for EPERM
+    const mounted = await s.nook(["run", "--rm", "--cap-add", "SYS_ADMIN", bb(), "sh", "-c", mount]);
+    expect(mounted.stderr).toBe("");
+    expect(mounted.stdout).toBe("tmpfs\n");
+  });
+
+  it("gives nook exec processes the container's capabilities", async () => {
+    const started = await s.nook(["run", "-d", "--cap-drop", "CHOWN", bb(), "sleep", "60"]);
+    const id = started.stdout.trim();
+    try {
+      const want = (0x800405fbn - 1n).toString(16).padStart(16, "0");
+      const root = await s.nook(["exec", id, "grep", "^Cap", "/proc/self/status"]);
+      expect(root.stderr).toBe("");
+      expect(caps(root.stdout)).toEqual({ Inh: NONE, Prm: want, Eff: want, Bnd: want, Amb: NONE });
+      const user = await s.nook(["exec", "-u", "1000", id, "grep", "^Cap", "/proc/self/status"]);
+      expect(caps(user.stdout)).toEqual({ Inh: NONE, Prm: NONE, Eff: NONE, Bnd: want, Amb: NONE });
+    } finally {
+      await s.nook(["rm", "-f", id]);
+    }
+  });
+
+  it("confines the --init process as its command", async () => {
+    const r = await s.nook([
+      "run",
+      "--rm",
+      "--init",
+      "--cap-drop",
+      "ALL",
+      bb(),
+      "grep",
+      "^Cap",
+      "/proc/1/status",
+    ]);
+    expect(r.stderr).toBe("");
+    expect(caps(r.stdout)).toEqual({ Inh: NONE, Prm: NONE, Eff: NONE, Bnd: NONE, Amb: NONE });
+  });
+
+  it("refuses unknown capabilities in one line", async () => {
+    const r = await s.nook(["run", "--rm", "--cap-add", "NET_ADMINS", bb(), "true"]);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toBe("nook: --cap-add NET_ADMINS: no such capability\n");
+  });
+
   it("refuses an unknown --security-opt in one line", async () => {
     const r = await s.nook(["run", "--rm", "--security-opt", "no-new-privileges=maybe", bb(), "true"]);
     expect(r.code).toBe(125);

@@ -82,7 +82,7 @@ describe("containerOps", () => {
     expect(k.indexOf("ro-bind")).toBeLessThan(pivot);
     expect(k.indexOf("tmpfs")).toBeLessThan(pivot);
     expect(k.indexOf("mask")).toBeGreaterThan(pivot);
-    expect(k.slice(-3)).toEqual(["groups", "setid", "chdir"]);
+    expect(k.slice(-4)).toEqual(["groups", "caps", "setid", "chdir"]);
     const masks = containerOps(spec)
       .filter((o) => o.op === "mask")
       .map((o) => (o.op === "mask" ? o.path : ""));
@@ -91,12 +91,20 @@ describe("containerOps", () => {
 
   it("sets no_new_privs only when asked, after the ids", () => {
     expect(kinds(spec)).not.toContain("no-new-privs");
-    expect(kinds({ ...spec, noNewPrivileges: true }).slice(-4)).toEqual([
+    expect(kinds({ ...spec, noNewPrivileges: true }).slice(-5)).toEqual([
       "groups",
+      "caps",
       "setid",
       "no-new-privs",
       "chdir",
     ]);
+  });
+
+  it("keeps the default capabilities in the bounding set unless the spec names others", () => {
+    const caps = (s: ContainerSpec) => containerOps(s).find((o) => o.op === "caps");
+    expect(caps(spec)).toEqual({ op: "caps", mask: "800405fb" });
+    expect(caps({ ...spec, capabilities: [] })).toEqual({ op: "caps", mask: "0" });
+    expect(caps({ ...spec, capabilities: ["SYS_ADMIN", "CHOWN"] })).toEqual({ op: "caps", mask: "200001" });
   });
 
   it("keeps the host's network without net, and no groups for a single-id map", () => {
