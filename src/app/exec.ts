@@ -14,6 +14,7 @@ import { findContainer } from "./containers.js";
 import { envObject } from "./launch.js";
 import { environment, resolveUser } from "./run.js";
 import { forwardSignals, waitForwarding } from "./unshare.js";
+import { seccompFilter } from "./seccomp-filter.js";
 
 export interface ExecRequest {
   readonly container: string;
@@ -53,6 +54,8 @@ export const execInContainer = async (
     if (E.isLeft(u)) return fail(u.left);
     who = { uid: u.right.uid, gid: u.right.gid, groups: spec.groups ? u.right.groups : undefined };
   }
+  const filter = seccompFilter(view.record);
+  if (E.isLeft(filter)) return filter;
   const terminal = req.tty ? await (await import("./terminal.js")).openTerminal() : undefined;
   if (terminal && E.isLeft(terminal)) return terminal;
   const pty = terminal?.right;
@@ -71,6 +74,7 @@ export const execInContainer = async (
       workdir: req.workdir ?? spec.workdir,
       ...(spec.noNewPrivileges ? { noNewPrivileges: true } : {}),
       ...(spec.capabilities ? { capabilities: spec.capabilities } : {}),
+      ...(filter.right ? { seccompFilter: filter.right } : {}),
     }),
   ];
   const env = environment(view.record.env, [], req.env, process.env);

@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { attachNetwork } from "../network/attach.js";
 import { runtimeDir } from "../store/runtime-dir.js";
 import { forwardSignals, waitForwarding } from "./unshare.js";
+import { seccompFilter } from "./seccomp-filter.js";
 
 /** Where a detached container's log moves to ctr.log.1 (Podman's log_size_max is off by default; Docker's json-file keeps one file unbounded). */
 const LOG_MAX = 16 * 1024 * 1024;
@@ -82,12 +83,15 @@ export const launchAttached = async (
   if (E.isLeft(plan)) return plan;
   const net = networkHook(record);
   if (E.isLeft(net)) return net;
+  const filter = seccompFilter(record);
+  if (E.isLeft(filter)) return filter;
   new Containers(store).clearRun(record.id);
   const terminal = record.tty ? await (await import("./terminal.js")).openTerminal() : undefined;
   if (terminal && E.isLeft(terminal)) return terminal;
   const pty = terminal?.right;
   const ops = containerOps({
     ...record.spec,
+    ...(filter.right ? { seccompFilter: filter.right } : {}),
     ...(pty ? { tty: { rows: pty.rows, cols: pty.cols } } : {}),
     monitor: { log: "", logMax: 0, tty: false },
   });
@@ -127,10 +131,13 @@ export const launchDetached = async (
   if (E.isLeft(plan)) return plan;
   const net = networkHook(record);
   if (E.isLeft(net)) return net;
+  const filter = seccompFilter(record);
+  if (E.isLeft(filter)) return filter;
   const containers = new Containers(store);
   containers.clearRun(record.id);
   const ops = containerOps({
     ...record.spec,
+    ...(filter.right ? { seccompFilter: filter.right } : {}),
     // Detached, a terminal has no window to follow: Docker's 24x80... is 0x0; keep a usable size.
     ...(record.tty ? { tty: { rows: 24, cols: 80 } } : {}),
     monitor: {

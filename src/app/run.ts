@@ -14,7 +14,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { userInfo } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import type { ImageConfig } from "../image/config.js";
 import { digestHex } from "../image/digest.js";
@@ -43,6 +43,7 @@ import { Containers } from "../store/containers.js";
 import type { ContainerRecord } from "../store/records.js";
 import { endNetworkHelperIn } from "./containers.js";
 import { launchAttached, launchDetached } from "./launch.js";
+import { profileCopy, readProfileFile } from "./seccomp-filter.js";
 import { uniqueName } from "./names.js";
 import { chooseDriver, devFuseUsable, type Driver } from "./storage-driver.js";
 
@@ -505,6 +506,9 @@ export const createContainer = async (
   if (E.isLeft(rlimits)) return rlimits;
   const security = parseSecurityOpts(req.securityOpts);
   if (typeof security === "string") return fail(security);
+  const profile =
+    typeof security.seccomp === "object" ? readProfileFile(resolve(security.seccomp.file)) : undefined;
+  if (profile && E.isLeft(profile)) return profile;
   const caps = capabilitySet(
     { add: req.capAdd, drop: req.capDrop, privileged: false },
     lastCapability(procFile("sys/kernel/cap_last_cap")),
@@ -537,6 +541,8 @@ export const createContainer = async (
     resolv: resolvConf(net.right.mode.kind, hostResolvConf(), req.dns, req.dnsSearch),
   });
   if (keepId && req.user === undefined) binds.push(...keepIdAccounts(dir, self, passwd, group));
+  // The profile as it was at create: a later change to the file does not change the container.
+  if (profile) writeFileSync(profileCopy(dir), profile.right.text);
   const tmpfs = [
     ...mountTmpfs,
     ...req.tmpfs.map((t) => {
@@ -598,6 +604,9 @@ export const createContainer = async (
       rlimits: rlimits.right,
       noNewPrivileges: security.noNewPrivileges,
       securityOpt: [...security.given],
+      seccomp:
+        typeof security.seccomp === "object" ? { file: resolve(security.seccomp.file) } : security.seccomp,
+      privileged: false,
       capabilities: caps,
       capAdd: req.capAdd.map((c) => capabilityName(c) ?? c),
       capDrop: req.capDrop.map((c) => capabilityName(c) ?? c),

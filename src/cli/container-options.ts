@@ -69,7 +69,8 @@ export abstract class ContainerOptions extends NookCommand {
     description: "drop a capability (or ALL) from the default set",
   });
   securityOpt = Option.Array("--security-opt", [], {
-    description: "no-new-privileges: setuid programs and file capabilities stop raising privileges",
+    description:
+      "no-new-privileges (setuid programs stop raising privileges), seccomp=unconfined or seccomp=PROFILE.json (Docker's format)",
   });
   image = Option.String({ name: "IMAGE" });
   command = Option.Proxy({ name: "COMMAND" });

@@ -92,6 +92,13 @@ export interface ContainerSpec {
   readonly noNewPrivileges?: boolean;
   /** The bounding set, by name (runtime/capabilities.ts); absent in old records: the default. */
   readonly capabilities?: readonly string[];
+  /** The compiled seccomp filter for this start (app/seccomp-filter.ts); absent: none. */
+  readonly seccompFilter?: SeccompFilter;
+}
+
+export interface SeccompFilter {
+  readonly file: string;
+  readonly flags: number;
 }
 
 /** Who the process becomes, and how it is confined: the last steps before exec, for run and exec alike. */
@@ -102,21 +109,33 @@ export interface ProcessIdentity {
   readonly workdir: string;
   readonly noNewPrivileges?: boolean;
   readonly capabilities?: readonly string[];
+  readonly seccompFilter?: SeccompFilter;
 }
 
 // Capabilities go from the bounding set before the user changes (dropping
 // needs CAP_SETPCAP); the exec computes the rest: the bounding set for root,
 // nothing for another user (Docker's sets for `-u 1000`), all of it again for
 // a setuid-root program unless no_new_privs stops that.
-export const identityOps = (p: ProcessIdentity): HelperOp[] => [
-  ...(p.groups !== undefined ? [{ op: "groups", gids: p.groups } as const] : []),
-  { op: "caps", mask: capabilityMask(p.capabilities ?? DEFAULT_CAPABILITIES) },
-  { op: "setid", uid: p.uid, gid: p.gid },
-  // Off by default: setuid programs in the image (su, sudo, ping) work
-  // within the user namespace, as Docker and Podman have them.
-  ...(p.noNewPrivileges ? [{ op: "no-new-privs" } as const] : []),
-  { op: "chdir", path: p.workdir },
-];
+// The seccomp filter goes where runc puts it: without no_new_privs, loading
+// one takes CAP_SYS_ADMIN, so it comes before the user changes (and the
+// filter must allow setresuid, prctl, chdir, execve...); with no_new_privs,
+// last, right before exec.
+export const identityOps = (p: ProcessIdentity): HelperOp[] => {
+  const filter: HelperOp[] = p.seccompFilter
+    ? [{ op: "seccomp", file: p.seccompFilter.file, flags: p.seccompFilter.flags }]
+    : [];
+  return [
+    ...(p.groups !== undefined ? [{ op: "groups", gids: p.groups } as const] : []),
+    { op: "caps", mask: capabilityMask(p.capabilities ?? DEFAULT_CAPABILITIES) },
+    ...(p.noNewPrivileges ? [] : filter),
+    { op: "setid", uid: p.uid, gid: p.gid },
+    // Off by default: setuid programs in the image (su, sudo, ping) work
+    // within the user namespace, as Docker and Podman have them.
+    ...(p.noNewPrivileges ? [{ op: "no-new-privs" } as const] : []),
+    { op: "chdir", path: p.workdir },
+    ...(p.noNewPrivileges ? filter : []),
+  ];
+};
 
 const inRoot = (merged: string, p: string): string => `${merged}${p.startsWith("/") ? p : `/${p}`}`;
 

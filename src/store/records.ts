@@ -78,6 +78,10 @@ export const ContainerSpecRecord = t.intersection([
     securityOpt: t.array(t.string),
     /** The bounding set, by name; absent in records older than it: the default set. */
     capabilities: t.array(t.string),
+    /** The seccomp profile: nook's default, none, or a file (its text kept in the container's dir). */
+    seccomp: t.union([t.literal("default"), t.literal("unconfined"), t.type({ file: t.string })]),
+    /** --privileged: every capability, no seccomp filter, no masked paths, /sys writable, the host's devices. */
+    privileged: t.boolean,
     /** --cap-add and --cap-drop, names as nook understood them (nook inspect). */
     capAdd: t.array(t.string),
     capDrop: t.array(t.string),

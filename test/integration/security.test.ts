@@ -12,46 +12,63 @@ import { freshStore, type TestStore } from "../support/store.js";
 
 const bb = (): string => `${inject("registry")}/busybox`;
 const repoRoot = join(fileURLToPath(import.meta.url), "..", "..", "..");
-/** An image of the probe, setuid root, and the host's static busybox (see MAKE_IMAGE). */
+/** An image of the probe, setuid root, and the host's static busybox. */
 const SUID_IMAGE = "localhost/nook-test/suid:latest";
 
 /**
- * A docker-archive with one layer: /probe owned by 0:0 with mode 4755, and
- * busybox with sh and sleep. Python's tarfile writes the owners as given
- * whoever runs it; nook unpacks them onto the user's subordinate ids.
+ * A docker-archive of one layer, its entries given as [name, kind, source or
+ * link target, mode]: Python's tarfile writes owner 0:0 whoever runs it, and
+ * nook unpacks that onto the user's subordinate ids.
  */
 const MAKE_IMAGE = `
 import hashlib, io, json, sys, tarfile
-probe, busybox, out, tag = sys.argv[1:5]
+spec, out, tag = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
 layer = io.BytesIO()
 with tarfile.open(fileobj=layer, mode="w", format=tarfile.PAX_FORMAT) as t:
-    def add(name, path, mode):
-        info = t.gettarinfo(path, name)
-        info.uid = info.gid = 0
-        info.uname = info.gname = "root"
-        info.mode = mode
-        with open(path, "rb") as f:
-            t.addfile(info, f)
-    for d in ("bin", "tmp"):
-        info = tarfile.TarInfo(d); info.type = tarfile.DIRTYPE; info.mode = 0o1777 if d == "tmp" else 0o755
-        t.addfile(info)
-    add("probe", probe, 0o4755)
-    add("bin/busybox", busybox, 0o755)
-    for name in ("sh", "sleep", "id", "cat", "grep"):
-        info = tarfile.TarInfo("bin/" + name); info.type = tarfile.SYMTYPE; info.linkname = "busybox"
-        t.addfile(info)
+    for name, kind, arg, mode in spec:
+        if kind == "file":
+            info = t.gettarinfo(arg, name)
+            info.uid = info.gid = 0
+            info.uname = info.gname = "root"
+            info.mode = mode
+            with open(arg, "rb") as f:
+                t.addfile(info, f)
+        else:
+            info = tarfile.TarInfo(name)
+            info.mode = mode
+            if kind == "dir":
+                info.type = tarfile.DIRTYPE
+            else:
+                info.type = tarfile.SYMTYPE
+                info.linkname = arg
+            t.addfile(info)
 data = layer.getvalue()
 diff = hashlib.sha256(data).hexdigest()
 config = json.dumps({"architecture": "amd64", "os": "linux",
-    "config": {"Cmd": ["/probe", "ids"], "Env": ["PATH=/bin"]},
+    "config": {"Env": ["PATH=/usr/local/bin:/usr/bin:/bin"]},
     "rootfs": {"type": "layers", "diff_ids": ["sha256:" + diff]}}).encode()
 cid = hashlib.sha256(config).hexdigest()
 manifest = json.dumps([{"Config": cid + ".json", "RepoTags": [tag], "Layers": [diff + "/layer.tar"]}]).encode()
 with tarfile.open(out, "w") as t:
     for name, blob in ((diff + "/layer.tar", data), (cid + ".json", config), ("manifest.json", manifest)):
-        info = tarfile.TarInfo(name); info.size = len(blob); info.mode = 0o644
+        info = tarfile.TarInfo(name)
+        info.size = len(blob)
+        info.mode = 0o644
         t.addfile(info, io.BytesIO(blob))
 `;
+
+/** An image of a merged-/usr Debian with nothing in /usr: the host's is bound there, read-only, to run its programs. */
+const HOST_USR_IMAGE = "localhost/nook-test/host-usr:latest";
+const HOST_USR = [
+  ["usr", "dir", "", 0o755],
+  ["etc", "dir", "", 0o755],
+  ["var", "dir", "", 0o755],
+  ["tmp", "dir", "", 0o1777],
+  ["bin", "link", "usr/bin", 0o777],
+  ["sbin", "link", "usr/sbin", 0o777],
+  ["lib", "link", "usr/lib", 0o777],
+  ["lib64", "link", "usr/lib64", 0o777],
+];
 
 describeAs("sub", "security defaults", (user) => {
   let s: TestStore;
@@ -66,18 +83,23 @@ describeAs("sub", "security defaults", (user) => {
     execFileSync("gcc", ["-static", "-O2", "-o", probe, join(repoRoot, "test", "support", "probe.c")]);
     chmodSync(probe, 0o755);
     writeFileSync(join(work, "make-image.py"), MAKE_IMAGE);
-    execFileSync("python3", [
-      join(work, "make-image.py"),
-      probe,
-      "/bin/busybox",
-      join(work, "suid.tar"),
-      SUID_IMAGE,
+    const image = async (tag: string, entries: (string | number)[][]): Promise<void> => {
+      const archive = join(work, `${tag.replace(/\W/g, "_")}.tar`);
+      execFileSync("python3", [join(work, "make-image.py"), JSON.stringify(entries), archive, tag]);
+      chmodSync(archive, 0o644);
+      const loaded = await s.nook(["load", "-q", "-i", archive]);
+      expect(loaded.stderr).toBe("");
+      expect(loaded.code).toBe(0);
+    };
+    await image(SUID_IMAGE, [
+      ["bin", "dir", "", 0o755],
+      ["tmp", "dir", "", 0o1777],
+      ["probe", "file", probe, 0o4755],
+      ["bin/busybox", "file", "/bin/busybox", 0o755],
+      ...["sh", "sleep", "id", "cat", "grep"].map((n) => [`bin/${n}`, "link", "busybox", 0o777]),
     ]);
-    chmodSync(join(work, "suid.tar"), 0o644);
+    await image(HOST_USR_IMAGE, HOST_USR);
     expect((await s.nook(["pull", "-q", bb()])).code).toBe(0);
-    const loaded = await s.nook(["load", "-q", "-i", join(work, "suid.tar")]);
-    expect(loaded.stderr).toBe("");
-    expect(loaded.code).toBe(0);
   });
   afterAll(async () => {
     await s.remove();
@@ -217,6 +239,176 @@ describeAs("sub", "security defaults", (user) => {
     ]);
     expect(r.stderr).toBe("");
     expect(caps(r.stdout)).toEqual({ Inh: NONE, Prm: NONE, Eff: NONE, Bnd: NONE, Amb: NONE });
+  });
+
+  const probeIn = (): string[] => ["-v", `${probe}:/probe:ro`];
+  const SYSCALLS = ["keyctl", "add_key", "bpf", "perf_event_open", "mount", "unshare", "clone3", "future"];
+  const answers = (out: string): Record<string, string> =>
+    Object.fromEntries(
+      out
+        .trim()
+        .split("\n")
+        .map((l) => l.split("=") as [string, string]),
+    );
+
+  it("filters syscalls by default: keyrings, bpf, perf events, mount and unshare fail with EPERM", async () => {
+    const r = await s.nook(["run", "--rm", ...probeIn(), bb(), "/probe", "syscall", ...SYSCALLS]);
+    expect(r.stderr).toBe("");
+    expect(answers(r.stdout)).toEqual({
+      keyctl: "EPERM",
+      add_key: "EPERM",
+      bpf: "EPERM",
+      perf_event_open: "EPERM",
+      mount: "EPERM",
+      unshare: "EPERM",
+      // so that the C library falls back to clone, whose flags the filter checks
+      clone3: "ENOSYS",
+      // a syscall newer than nook: missing, not refused
+      future: "ENOSYS",
+    });
+    const status = await s.nook(["run", "--rm", bb(), "grep", "^Seccomp:", "/proc/self/status"]);
+    expect(status.stdout).toBe("Seccomp:\t2\n");
+  });
+
+  it("lets the kernel answer without a filter (seccomp=unconfined), and opens mount and unshare to CAP_SYS_ADMIN", async () => {
+    const open = await s.nook([
+      "run",
+      "--rm",
+      "--security-opt",
+      "seccomp=unconfined",
+      ...probeIn(),
+      bb(),
+      "sh",
+      "-c",
+      "grep ^Seccomp: /proc/self/status; /probe syscall keyctl add_key perf_event_open",
+    ]);
+    expect(open.stderr).toBe("");
+    // The filter's EPERMs above were the filter's: here the same calls succeed.
+    expect(open.stdout).toBe("Seccomp:\t0\nkeyctl=ok\nadd_key=ok\nperf_event_open=ok\n");
+    const admin = await s.nook([
+      "run",
+      "--rm",
+      "--cap-add",
+      "SYS_ADMIN",
+      ...probeIn(),
+      bb(),
+      "/probe",
+      "syscall",
+      "mount",
+      "unshare",
+      "keyctl",
+    ]);
+    // ENODEV: the probe mounts a file system type that does not exist, so the kernel got that far.
+    expect(answers(admin.stdout)).toEqual({ mount: "ENODEV", unshare: "ok", keyctl: "EPERM" });
+  });
+
+  it("runs ordinary programs under the filter: busybox, bash, python3 with threads and subprocesses, apt-get", async () => {
+    const py =
+      "import subprocess, threading; t = threading.Thread(target=print, args=('thread',)); t.start(); t.join(); print(subprocess.run(['true']).returncode)";
+    const r = await s.nook([
+      "run",
+      "--rm",
+      "-v",
+      "/usr:/usr:ro",
+      HOST_USR_IMAGE,
+      "bash",
+      "-c",
+      `grep ^Seccomp: /proc/self/status; python3 -c "${py}"; apt-get --help | head -1 | cut -d' ' -f1; ls / >/dev/null && echo ls`,
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("Seccomp:\t2\nthread\n0\napt\nls\n");
+  });
+
+  it("takes a profile in Docker's format: one that denies mkdir makes mkdir fail with EPERM", async () => {
+    const file = join(work, "no-mkdir.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        defaultAction: "SCMP_ACT_ALLOW",
+        syscalls: [{ names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", comment: "no new directories" }],
+      }),
+    );
+    chmodSync(file, 0o644);
+    const r = await s.nook([
+      "run",
+      "--rm",
+      "--security-opt",
+      `seccomp=${file}`,
+      bb(),
+      "sh",
+      "-c",
+      "mkdir /tmp/d",
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("mkdir: can't create directory '/tmp/d': Operation not permitted\n");
+    // The same container again: the profile was kept at create.
+    const made = await s.nook(["create", "--security-opt", `seccomp=${file}`, bb(), "mkdir", "/tmp/d"]);
+    const id = made.stdout.trim();
+    writeFileSync(file, "{}");
+    const again = await s.nook(["start", "-a", id]);
+    expect(again.stderr).toContain("Operation not permitted");
+    await s.nook(["rm", "-f", id]);
+  });
+
+  it("refuses a malformed profile in one line that names the field", async () => {
+    const file = join(work, "bad.json");
+    writeFileSync(
+      file,
+      JSON.stringify({ defaultAction: "SCMP_ACT_ERRNO", syscalls: [{ names: ["read"], action: "ALLOW" }] }),
+    );
+    chmodSync(file, 0o644);
+    const r = await s.nook(["run", "--rm", "--security-opt", `seccomp=${file}`, bb(), "true"]);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toBe(
+      `nook: seccomp profile ${file}: syscalls[0].action: expected SCMP_ACT_*, got "ALLOW"\n`,
+    );
+    const missing = await s.nook([
+      "run",
+      "--rm",
+      "--security-opt",
+      "seccomp=/nonexistent.json",
+      bb(),
+      "true",
+    ]);
+    expect(missing.code).toBe(125);
+    expect(missing.stderr).toBe("nook: --security-opt seccomp=/nonexistent.json: ENOENT\n");
+  });
+
+  it("gives nook exec processes the container's filter", async () => {
+    for (const [opts, seccomp, keyctl] of [
+      [[], "2", "EPERM"],
+      [["--security-opt", "seccomp=unconfined"], "0", "ok"],
+    ] as const) {
+      const started = await s.nook(["run", "-d", ...opts, ...probeIn(), bb(), "sleep", "60"]);
+      const id = started.stdout.trim();
+      try {
+        const r = await s.nook([
+          "exec",
+          id,
+          "sh",
+          "-c",
+          "grep ^Seccomp: /proc/self/status; /probe syscall keyctl",
+        ]);
+        expect(r.stderr).toBe("");
+        expect(r.stdout).toBe(`Seccomp:\t${seccomp}\nkeyctl=${keyctl}\n`);
+      } finally {
+        await s.nook(["rm", "-f", id]);
+      }
+    }
+  });
+
+  it("compiles a profile once: the next container with the same filter reuses it", async () => {
+    const cache = join(s.dataHome, "cache");
+    const env = { XDG_CACHE_HOME: cache };
+    await s.nook(["run", "--rm", bb(), "true"], { env });
+    await s.nook(["run", "--rm", "--cap-add", "SYS_ADMIN", bb(), "true"], { env });
+    await s.nook(["run", "--rm", bb(), "true"], { env });
+    const files = await s.nook(["unshare", "ls", join(cache, "nook", "seccomp")], { env });
+    // Two capability sets, two filters: SYS_ADMIN opens the mount and namespace calls.
+    expect(files.stdout.trim().split("\n")).toEqual([
+      expect.stringMatching(/^[0-9a-f]{64}\.bpf$/),
+      expect.stringMatching(/^[0-9a-f]{64}\.bpf$/),
+    ]);
   });
 
   it("refuses unknown capabilities in one line", async () => {
