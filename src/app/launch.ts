@@ -18,6 +18,7 @@ import { attachNetwork } from "../network/attach.js";
 import { runtimeDir } from "../store/runtime-dir.js";
 import { forwardSignals, waitForwarding } from "./unshare.js";
 import { seccompFilter } from "./seccomp-filter.js";
+import { userDevices } from "../sys/devices.js";
 
 /** Where a detached container's log moves to ctr.log.1 (Podman's log_size_max is off by default; Docker's json-file keeps one file unbounded). */
 const LOG_MAX = 16 * 1024 * 1024;
@@ -92,6 +93,7 @@ export const launchAttached = async (
   const ops = containerOps({
     ...record.spec,
     ...(filter.right ? { seccompFilter: filter.right } : {}),
+    ...(record.spec.privileged ? { devices: userDevices() } : {}),
     ...(pty ? { tty: { rows: pty.rows, cols: pty.cols } } : {}),
     monitor: { log: "", logMax: 0, tty: false },
   });
@@ -138,6 +140,7 @@ export const launchDetached = async (
   const ops = containerOps({
     ...record.spec,
     ...(filter.right ? { seccompFilter: filter.right } : {}),
+    ...(record.spec.privileged ? { devices: userDevices() } : {}),
     // Detached, a terminal has no window to follow: Docker's 24x80... is 0x0; keep a usable size.
     ...(record.tty ? { tty: { rows: 24, cols: 80 } } : {}),
     monitor: {

@@ -14,7 +14,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { userInfo } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import type { ImageConfig } from "../image/config.js";
 import { digestHex } from "../image/digest.js";
@@ -30,8 +30,9 @@ import {
   type NetworkMode,
   type PortSpec,
 } from "../network/network.js";
-import { type BindMount } from "../runtime/container-ops.js";
-import { parseSecurityOpts } from "../runtime/security-opt.js";
+import { MASKED_PATHS, READONLY_PATHS, type BindMount } from "../runtime/container-ops.js";
+import { parseSecurityOpts, systemPaths } from "../runtime/security-opt.js";
+import { parseSysctl, type Sysctl } from "../runtime/sysctl.js";
 import { capabilityName, capabilitySet, lastCapability } from "../runtime/capabilities.js";
 import { containerRlimits, currentLimits, parseUlimit, type Rlimit } from "../runtime/rlimit.js";
 import { fuseMappingText, keepIdPlan, mapsInside, translateIds, type IdMapPlan } from "../runtime/idmap.js";
@@ -90,6 +91,9 @@ export interface RunRequest {
   readonly ulimits: readonly string[];
   /** --security-opt, as given */
   readonly securityOpts: readonly string[];
+  readonly privileged: boolean;
+  /** --sysctl NAME=VALUE */
+  readonly sysctls: readonly string[];
   /** --cap-add and --cap-drop, as given */
   readonly capAdd: readonly string[];
   readonly capDrop: readonly string[];
@@ -504,13 +508,12 @@ export const createContainer = async (
   }
   const rlimits = limitsFor(req.ulimits);
   if (E.isLeft(rlimits)) return rlimits;
-  const security = parseSecurityOpts(req.securityOpts);
+  const security = parseSecurityOpts(req.securityOpts, process.cwd());
   if (typeof security === "string") return fail(security);
-  const profile =
-    typeof security.seccomp === "object" ? readProfileFile(resolve(security.seccomp.file)) : undefined;
+  const profile = typeof security.seccomp === "object" ? readProfileFile(security.seccomp.file) : undefined;
   if (profile && E.isLeft(profile)) return profile;
   const caps = capabilitySet(
-    { add: req.capAdd, drop: req.capDrop, privileged: false },
+    { add: req.capAdd, drop: req.capDrop, privileged: req.privileged },
     lastCapability(procFile("sys/kernel/cap_last_cap")),
   );
   if (typeof caps === "string") return fail(caps);
@@ -536,6 +539,13 @@ export const createContainer = async (
   ];
   const net = networkFor(req);
   if (E.isLeft(net)) return net;
+  const sysctls: Sysctl[] = [];
+  for (const given of req.sysctls) {
+    const parsed = parseSysctl(given, net.right.mode.kind);
+    if (typeof parsed === "string") return fail(parsed);
+    sysctls.push(parsed);
+  }
+  const system = systemPaths({ masked: MASKED_PATHS, readOnly: READONLY_PATHS }, req.privileged, security);
   const dir = prepareDir(store, id, hostname, req.rm && !detached, {
     hosts: hostsFile(hostname, net.right.addHosts),
     resolv: resolvConf(net.right.mode.kind, hostResolvConf(), req.dns, req.dnsSearch),
@@ -603,10 +613,14 @@ export const createContainer = async (
       init: req.init,
       rlimits: rlimits.right,
       noNewPrivileges: security.noNewPrivileges,
-      securityOpt: [...security.given],
-      seccomp:
-        typeof security.seccomp === "object" ? { file: resolve(security.seccomp.file) } : security.seccomp,
-      privileged: false,
+      securityOpt: security.given.map((o) =>
+        req.privileged && o === "seccomp=builtin" ? "seccomp=unconfined" : o,
+      ),
+      seccomp: security.seccomp,
+      privileged: req.privileged,
+      maskedPaths: system.masked,
+      readonlyPaths: system.readOnly,
+      sysctls,
       capabilities: caps,
       capAdd: req.capAdd.map((c) => capabilityName(c) ?? c),
       capDrop: req.capDrop.map((c) => capabilityName(c) ?? c),

@@ -46,7 +46,7 @@ let warned = false;
 
 /**
  * The filter file and seccomp(2) flags for a start of this container, or
- * undefined when it runs without one (seccomp=unconfined, --privileged, or a
+ * undefined when it runs without one (seccomp=unconfined, --privileged without a profile, or a
  * host nook has no syscall table for, which it says once).
  */
 export const seccompFilter = (
@@ -54,7 +54,8 @@ export const seccompFilter = (
 ): E.Either<NookError, { file: string; flags: number } | undefined> => {
   const s = record.spec;
   const choice = s.seccomp ?? "default";
-  if (choice === "unconfined" || s.privileged) return E.right(undefined);
+  // --privileged runs without the default filter; a profile asked for by name still applies.
+  if (choice === "unconfined" || (s.privileged && choice === "default")) return E.right(undefined);
   const host = hostFor(process.arch, release());
   if (host === undefined) {
     if (choice !== "default")

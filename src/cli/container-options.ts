@@ -68,9 +68,17 @@ export abstract class ContainerOptions extends NookCommand {
   capDrop = Option.Array("--cap-drop", [], {
     description: "drop a capability (or ALL) from the default set",
   });
+  privileged = Option.Boolean("--privileged", false, {
+    description:
+      "every capability of your user namespace, no seccomp filter, no masked paths, /sys writable, your devices",
+  });
+  sysctl = Option.Array("--sysctl", [], {
+    description:
+      "a namespaced sysctl: net.* (not with --network host), kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*",
+  });
   securityOpt = Option.Array("--security-opt", [], {
     description:
-      "no-new-privileges (setuid programs stop raising privileges), seccomp=unconfined or seccomp=PROFILE.json (Docker's format)",
+      "no-new-privileges, seccomp=unconfined|PROFILE.json (Docker's format), mask=PATH:PATH, unmask=ALL|PATH:..., label=disable, apparmor=unconfined",
   });
   image = Option.String({ name: "IMAGE" });
   command = Option.Proxy({ name: "COMMAND" });
@@ -111,6 +119,8 @@ export abstract class ContainerOptions extends NookCommand {
       bindCwd: this.bindCwd,
       ulimits: this.ulimit ?? [],
       securityOpts: this.securityOpt ?? [],
+      privileged: this.privileged,
+      sysctls: this.sysctl ?? [],
       capAdd: this.capAdd ?? [],
       capDrop: this.capDrop ?? [],
       ...(this.name !== undefined ? { name: this.name } : {}),

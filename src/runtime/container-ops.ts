@@ -3,8 +3,8 @@
 // (native/src/container.c); the order matters:
 //   mount/ipc/uts/net namespaces -> private mounts -> rootfs -> pid namespace
 //   (the fork: what follows runs in pid 1) -> pid 1's own mount namespace ->
-//   /proc /dev /sys -> binds ->
-//   pivot_root -> masks and read-only paths -> hostname -> groups ->
+//   /proc /dev [host devices] /sys -> binds ->
+//   pivot_root -> sysctls -> masks and read-only paths -> hostname -> groups ->
 //   capabilities -> ids -> [no_new_privs] -> workdir -> exec
 // The rootfs is mounted before the fork so that a fuse-overlayfs daemon is
 // the waiting parent's child, outside the container's pid namespace.
@@ -94,6 +94,15 @@ export interface ContainerSpec {
   readonly capabilities?: readonly string[];
   /** The compiled seccomp filter for this start (app/seccomp-filter.ts); absent: none. */
   readonly seccompFilter?: SeccompFilter;
+  /** --privileged: /sys read-write (where the kernel lets the user write). */
+  readonly privileged?: boolean;
+  /** Host device nodes bound into /dev at this start (--privileged: the ones the user may open). */
+  readonly devices?: readonly string[];
+  /** Masked and read-only paths; absent in old records: the defaults. */
+  readonly maskedPaths?: readonly string[];
+  readonly readonlyPaths?: readonly string[];
+  /** --sysctl, written once /proc is the container's, before /proc/sys turns read-only. */
+  readonly sysctls?: readonly { readonly name: string; readonly value: string }[];
 }
 
 export interface SeccompFilter {
@@ -189,7 +198,8 @@ export const containerOps = (s: ContainerSpec): HelperOp[] => {
     { op: "unshare", namespaces: ["mount"] },
     { op: "proc", path: `${merged}/proc` },
     { op: "dev", path: `${merged}/dev` },
-    { op: "sys", path: `${merged}/sys`, rw: false },
+    ...(s.devices ?? []).map((d): HelperOp => ({ op: "bind", src: d, dst: `${merged}${d}` })),
+    { op: "sys", path: `${merged}/sys`, rw: s.privileged ?? false },
     { op: "bind", src: `${s.dir}/hostname`, dst: `${merged}/etc/hostname` },
     { op: "bind", src: `${s.dir}/hosts`, dst: `${merged}/etc/hosts` },
     { op: "bind", src: `${s.dir}/resolv.conf`, dst: `${merged}/etc/resolv.conf` },
@@ -202,8 +212,9 @@ export const containerOps = (s: ContainerSpec): HelperOp[] => {
     // Read-only root: after everything is mounted on it, before pivot_root.
     ...(s.readOnly ? [{ op: "remount-ro", path: merged } as const] : []),
     { op: "pivot", path: merged },
-    ...MASKED_PATHS.map((path): HelperOp => ({ op: "mask", path })),
-    ...READONLY_PATHS.map((path): HelperOp => ({ op: "readonly", path })),
+    ...(s.sysctls ?? []).map((c): HelperOp => ({ op: "sysctl", name: c.name, value: c.value })),
+    ...(s.maskedPaths ?? MASKED_PATHS).map((path): HelperOp => ({ op: "mask", path })),
+    ...(s.readonlyPaths ?? READONLY_PATHS).map((path): HelperOp => ({ op: "readonly", path })),
     { op: "hostname", name: s.hostname },
     ...(s.rlimits ?? []).map((r): HelperOp => ({
       op: "rlimit",

@@ -82,6 +82,11 @@ export const ContainerSpecRecord = t.intersection([
     seccomp: t.union([t.literal("default"), t.literal("unconfined"), t.type({ file: t.string })]),
     /** --privileged: every capability, no seccomp filter, no masked paths, /sys writable, the host's devices. */
     privileged: t.boolean,
+    /** Paths hidden and made read-only (the defaults with --security-opt mask=/unmask=, none with --privileged). */
+    maskedPaths: t.array(t.string),
+    readonlyPaths: t.array(t.string),
+    /** --sysctl, checked to be the container's own namespaces'. */
+    sysctls: t.array(t.type({ name: t.string, value: t.string })),
     /** --cap-add and --cap-drop, names as nook understood them (nook inspect). */
     capAdd: t.array(t.string),
     capDrop: t.array(t.string),

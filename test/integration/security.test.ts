@@ -3,7 +3,7 @@
 // container may do is asked from inside it, by test/support/probe.c (built
 // static here) and the image's busybox.
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
@@ -409,6 +409,168 @@ describeAs("sub", "security defaults", (user) => {
       expect.stringMatching(/^[0-9a-f]{64}\.bpf$/),
       expect.stringMatching(/^[0-9a-f]{64}\.bpf$/),
     ]);
+  });
+
+  it("gives --privileged every capability, no filter, no masks, a writable /sys and the user's devices", async () => {
+    const last = Number(readFileSync("/proc/sys/kernel/cap_last_cap", "utf8"));
+    const all = ((1n << BigInt(last + 1)) - 1n).toString(16).padStart(16, "0");
+    const r = await s.nook([
+      "run",
+      "--rm",
+      "--privileged",
+      bb(),
+      "sh",
+      "-c",
+      "grep -E '^(Cap|Seccomp:)' /proc/self/status; grep -c ' /proc/keys ' /proc/self/mountinfo; grep ' /sys ' /proc/mounts | cut -d' ' -f4 | cut -d, -f1; ls /dev/fuse /dev/net/tun",
+    ]);
+    expect(r.stderr).toBe("");
+    expect(caps(r.stdout)).toEqual({ Inh: NONE, Prm: all, Eff: all, Bnd: all, Amb: NONE });
+    // /dev/fuse and /dev/net/tun are 0666 on the test hosts (scripts/provision.sh).
+    expect(r.stdout.replace(/^Cap.*\n/gm, "")).toBe("Seccomp:\t0\n0\nrw\n/dev/fuse\n/dev/net/tun\n");
+    const plain = await s.nook([
+      "run",
+      "--rm",
+      bb(),
+      "sh",
+      "-c",
+      "grep -c ' /proc/keys ' /proc/self/mountinfo; grep ' /sys ' /proc/mounts | cut -d' ' -f4 | cut -d, -f1; ls /dev/fuse 2>&1 | grep -c 'No such'",
+    ]);
+    expect(plain.stdout).toBe("1\nro\n1\n");
+  });
+
+  it("hides more paths with mask=, and shows default ones with unmask= (ALL: every one)", async () => {
+    const look =
+      "wc -c < /etc/group; grep -c ' /proc/keys ' /proc/self/mountinfo; grep -c ' /proc/sys ' /proc/self/mountinfo";
+    const masked = await s.nook(["run", "--rm", "--security-opt", "mask=/etc/group", bb(), "sh", "-c", look]);
+    expect(masked.stderr).toBe("");
+    expect(masked.stdout).toBe("0\n1\n1\n");
+    const some = await s.nook(["run", "--rm", "--security-opt", "unmask=/proc/k*", bb(), "sh", "-c", look]);
+    expect(some.stdout).toMatch(/^[1-9]\d*\n0\n1\n$/);
+    const all = await s.nook(["run", "--rm", "--security-opt", "unmask=ALL", bb(), "sh", "-c", look]);
+    expect(all.stdout).toMatch(/^[1-9]\d*\n0\n0\n$/);
+  });
+
+  it("accepts label=disable and apparmor=unconfined, and refuses what rootless cannot load", async () => {
+    const ok = await s.nook([
+      "run",
+      "--rm",
+      "--security-opt",
+      "label=disable",
+      "--security-opt",
+      "apparmor=unconfined",
+      bb(),
+      "true",
+    ]);
+    expect(ok.stderr).toBe("");
+    expect(ok.code).toBe(0);
+    const label = await s.nook(["run", "--rm", "--security-opt", "label=type:spc_t", bb(), "true"]);
+    expect(label.code).toBe(125);
+    expect(label.stderr).toBe(
+      "nook: --security-opt label=type:spc_t: rootless nook cannot apply SELinux labels (label=disable is accepted)\n",
+    );
+    const aa = await s.nook(["run", "--rm", "--security-opt", "apparmor=docker-default", bb(), "true"]);
+    expect(aa.code).toBe(125);
+    expect(aa.stderr.split("\n")).toHaveLength(2);
+  });
+
+  it("sets the namespaced sysctls Docker allows, and refuses the others by name", async () => {
+    const r = await s.nook([
+      "run",
+      "--rm",
+      "--network",
+      "none",
+      "--sysctl",
+      "kernel.shmmax=1234567",
+      "--sysctl",
+      "net.ipv4.ip_unprivileged_port_start=80",
+      "--sysctl",
+      "fs.mqueue.msg_max=20",
+      bb(),
+      "cat",
+      "/proc/sys/kernel/shmmax",
+      "/proc/sys/net/ipv4/ip_unprivileged_port_start",
+      "/proc/sys/fs/mqueue/msg_max",
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("1234567\n80\n20\n");
+    const host = await s.nook(["run", "--rm", "--sysctl", "kernel.hostname=x", bb(), "true"]);
+    expect(host.code).toBe(125);
+    expect(host.stderr).toBe(
+      "nook: --sysctl kernel.hostname: not a namespaced sysctl a container may set (net.*, kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*)\n",
+    );
+    const net = await s.nook([
+      "run",
+      "--rm",
+      "--network",
+      "host",
+      "--sysctl",
+      "net.ipv4.ip_forward=1",
+      bb(),
+      "true",
+    ]);
+    expect(net.code).toBe(125);
+    expect(net.stderr).toMatch(
+      /^nook: --sysctl net.ipv4.ip_forward: the container shares the host's network namespace/,
+    );
+  });
+
+  it("shows the security settings in nook inspect, in Docker's HostConfig fields and Podman's capability sets", async () => {
+    const inspect = async (...args: string[]) => {
+      const made = await s.nook(["create", ...args, bb(), "true"]);
+      expect(made.stderr).toBe("");
+      const id = made.stdout.trim();
+      const r = await s.nook(["inspect", id]);
+      await s.nook(["rm", id]);
+      return (JSON.parse(r.stdout) as Record<string, unknown>[])[0] as {
+        EffectiveCaps: string[];
+        BoundingCaps: string[];
+        HostConfig: Record<string, unknown>;
+      };
+    };
+    const plain = await inspect();
+    expect(plain.HostConfig).toMatchObject({
+      Privileged: false,
+      CapAdd: [],
+      CapDrop: [],
+      SecurityOpt: ["seccomp=builtin"],
+      Sysctls: {},
+    });
+    expect(plain.EffectiveCaps).toEqual(plain.BoundingCaps);
+    expect(plain.BoundingCaps).toHaveLength(11);
+    const tuned = await inspect(
+      "--cap-add",
+      "cap_net_admin",
+      "--cap-drop",
+      "CHOWN",
+      "--security-opt",
+      "no-new-privileges",
+      "--security-opt",
+      "seccomp=unconfined",
+      "--sysctl",
+      "kernel.shmmax=1",
+      "-u",
+      "1000",
+    );
+    expect(tuned.HostConfig).toMatchObject({
+      CapAdd: ["NET_ADMIN"],
+      CapDrop: ["CHOWN"],
+      SecurityOpt: ["no-new-privileges", "seccomp=unconfined"],
+      Sysctls: { "kernel.shmmax": "1" },
+    });
+    expect(tuned.BoundingCaps).toContain("CAP_NET_ADMIN");
+    expect(tuned.BoundingCaps).not.toContain("CAP_CHOWN");
+    // A non-root user starts with none.
+    expect(tuned.EffectiveCaps).toEqual([]);
+    const privileged = await inspect("--privileged");
+    expect(privileged.HostConfig).toMatchObject({
+      Privileged: true,
+      SecurityOpt: ["seccomp=unconfined"],
+      MaskedPaths: [],
+      ReadonlyPaths: [],
+    });
+    expect(privileged.EffectiveCaps).toHaveLength(
+      Number(readFileSync("/proc/sys/kernel/cap_last_cap", "utf8")) + 1,
+    );
   });
 
   it("refuses unknown capabilities in one line", async () => {

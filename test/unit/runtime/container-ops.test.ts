@@ -107,6 +107,48 @@ describe("containerOps", () => {
     expect(caps({ ...spec, capabilities: ["SYS_ADMIN", "CHOWN"] })).toEqual({ op: "caps", mask: "200001" });
   });
 
+  it("orders the seccomp filter as runc: before the ids without no_new_privs, last with it", () => {
+    const seccompFilter = { file: "/c/f.bpf", flags: 0 };
+    expect(kinds({ ...spec, seccompFilter }).slice(-5)).toEqual([
+      "groups",
+      "caps",
+      "seccomp",
+      "setid",
+      "chdir",
+    ]);
+    expect(kinds({ ...spec, seccompFilter, noNewPrivileges: true }).slice(-6)).toEqual([
+      "groups",
+      "caps",
+      "setid",
+      "no-new-privs",
+      "chdir",
+      "seccomp",
+    ]);
+    expect(kinds(spec)).not.toContain("seccomp");
+  });
+
+  it("writes sysctls after pivot_root, before /proc/sys turns read-only; binds devices after /dev", () => {
+    const ops = containerOps({
+      ...spec,
+      sysctls: [{ name: "kernel.shmmax", value: "1" }],
+      devices: ["/dev/fuse"],
+      privileged: true,
+      maskedPaths: [],
+      readonlyPaths: ["/proc/sys"],
+    });
+    const k = ops.map((o) => o.op);
+    expect(k.indexOf("sysctl")).toBe(k.indexOf("pivot") + 1);
+    expect(k.indexOf("readonly")).toBeGreaterThan(k.indexOf("sysctl"));
+    expect(k).not.toContain("mask");
+    expect(ops[k.indexOf("dev") + 1]).toEqual({
+      op: "bind",
+      src: "/dev/fuse",
+      dst: "/s/containers/c1/merged/dev/fuse",
+    });
+    expect(ops.find((o) => o.op === "sys")).toMatchObject({ rw: true });
+    expect(containerOps(spec).find((o) => o.op === "sys")).toMatchObject({ rw: false });
+  });
+
   it("keeps the host's network without net, and no groups for a single-id map", () => {
     const k = containerOps({ ...spec, network: "host", groups: undefined });
     expect(k[1]).toEqual({ op: "unshare", namespaces: ["mount", "ipc", "uts"] });
