@@ -84,8 +84,10 @@ export const launchAttached = async (
   if (E.isLeft(plan)) return plan;
   const net = networkHook(record);
   if (E.isLeft(net)) return net;
+  trace("run: seccomp filter");
   const filter = seccompFilter(record);
   if (E.isLeft(filter)) return filter;
+  trace("run: seccomp filter ready");
   new Containers(store).clearRun(record.id);
   const terminal = record.tty ? await (await import("./terminal.js")).openTerminal() : undefined;
   if (terminal && E.isLeft(terminal)) return terminal;
