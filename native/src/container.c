@@ -9,6 +9,7 @@
 #include "fdpass.h"
 #include "join.h"
 #include "monitor.h"
+#include "security.h"
 #include "sync.h"
 
 #include <errno.h>
@@ -297,7 +298,37 @@ forward_to_command (int sig)
 }
 
 static int
-op_init (struct nh_config *cfg, struct nh_error *err)
+no_new_privs (struct nh_error *err)
+{
+  return prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? nh_fail (err, errno, "prctl PR_SET_NO_NEW_PRIVS") : 0;
+}
+
+/* The init is in the container as much as its command: it takes for itself
+ * the confinement ops that follow it (in their order, which puts a filter
+ * that needs CAP_SYS_ADMIN before the capabilities go), and, as it never
+ * execs, cuts its own permitted and effective sets to the bounding set. */
+static int
+confine_init (struct nh_config *cfg, const struct nh_op *init, struct nh_error *err)
+{
+  const char *caps = NULL;
+
+  for (const struct nh_op *op = init + 1; op < cfg->ops + cfg->n_ops; op++)
+    {
+      int r = 0;
+      if (op->kind == NH_OP_CAPS)
+        r = nh_caps_bounding (caps = op->args[0], err);
+      else if (op->kind == NH_OP_SECCOMP)
+        r = nh_seccomp_load (op, err);
+      else if (op->kind == NH_OP_NO_NEW_PRIVS)
+        r = no_new_privs (err);
+      if (r < 0)
+        return -1;
+    }
+  return caps ? nh_caps_limit_self (caps, err) : 0;
+}
+
+static int
+op_init (struct nh_config *cfg, const struct nh_op *op, struct nh_error *err)
 {
   static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
   int status = 0;
@@ -308,6 +339,13 @@ op_init (struct nh_config *cfg, struct nh_error *err)
     return nh_fail (err, errno, "fork the command under --init");
   if (init_child == 0)
     return 0; /* the command: on with the ops, then exec */
+  /* The command is forked already: should this fail, it must not run on
+   * under an init that was not confined. */
+  if (confine_init (cfg, op, err) < 0)
+    {
+      kill (init_child, SIGKILL);
+      return -1;
+    }
   if (cfg->sync_fd >= 0)
     close (cfg->sync_fd);
   for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
@@ -579,24 +617,27 @@ op_tty (const struct nh_op *op, struct nh_error *err)
 }
 
 /* sysfs can be mounted only with a network namespace of our own; otherwise
- * the host's /sys, bound read-only (what Podman does for --network host). */
+ * the host's /sys, bound (what Podman does for --network host). Read-only
+ * unless MODE is rw (--privileged: then what the kernel lets the user write). */
 static int
-op_sys (const char *dst, struct nh_error *err)
+op_sys (const char *dst, const char *mode, struct nh_error *err)
 {
+  int rw = strcmp (mode, "rw") == 0;
   char cg[4096];
 
-  if (mount ("sysfs", dst, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0)
+  if (mount ("sysfs", dst, "sysfs", (rw ? 0 : MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0)
     {
-      /* The container's own cgroup, read-only, where programs look for their
-       * limits (JVMs, Go's runtime). Best effort: a view, not a limit. */
+      /* The container's own cgroup, read-only (unless --privileged), where
+       * programs look for their limits (JVMs, Go's runtime). Best effort: a
+       * view, not a limit. */
       snprintf (cg, sizeof cg, "%s/fs/cgroup", dst);
       if (cgroup_ns)
-        mount ("cgroup2", cg, "cgroup2", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+        mount ("cgroup2", cg, "cgroup2", (rw ? 0 : MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
       return 0;
     }
   if (mount ("/sys", dst, NULL, MS_BIND | MS_REC, NULL) < 0)
     return nh_fail (err, errno, "bind /sys on %s", dst);
-  return remount_ro (dst, err);
+  return rw ? 0 : remount_ro (dst, err);
 }
 
 /* pivot_root(".", ".") then detaching the old root: no temporary directory
@@ -706,7 +747,7 @@ nh_container_op (struct nh_config *cfg, const struct nh_op *op, struct nh_error 
     case NH_OP_COPY_ROOTFS:
       return nh_copy_rootfs (a, b, op->args[2], err);
     case NH_OP_INIT:
-      return op_init (cfg, err);
+      return op_init (cfg, op, err);
     case NH_OP_TTY:
       return op_tty (op, err);
     case NH_OP_BIND:
@@ -729,7 +770,7 @@ nh_container_op (struct nh_config *cfg, const struct nh_op *op, struct nh_error 
     case NH_OP_DEV:
       return make_target (a, 1, err) < 0 ? -1 : op_dev (a, err);
     case NH_OP_SYS:
-      return make_target (a, 1, err) < 0 ? -1 : op_sys (a, err);
+      return make_target (a, 1, err) < 0 ? -1 : op_sys (a, b, err);
     case NH_OP_PIVOT:
       return op_pivot (a, err);
     case NH_OP_MASK:
@@ -764,7 +805,13 @@ nh_container_op (struct nh_config *cfg, const struct nh_op *op, struct nh_error 
     case NH_OP_HOSTNAME:
       return sethostname (a, strlen (a)) < 0 ? nh_fail (err, errno, "sethostname %s", a) : 0;
     case NH_OP_NO_NEW_PRIVS:
-      return prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? nh_fail (err, errno, "prctl PR_SET_NO_NEW_PRIVS") : 0;
+      return no_new_privs (err);
+    case NH_OP_CAPS:
+      return nh_caps_bounding (a, err);
+    case NH_OP_SECCOMP:
+      return nh_seccomp_load (op, err);
+    case NH_OP_SYSCTL:
+      return nh_sysctl (a, b, err);
     case NH_OP_GROUPS:
       return op_groups (a, err);
     default:

@@ -2,6 +2,7 @@
 #include "ops.h"
 #include "sync.h"
 #include "container.h"
+#include "security.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -73,7 +74,7 @@ static const struct
   { "--tmpfs", NH_OP_TMPFS, 2 },
   { "--proc", NH_OP_PROC, 1 },
   { "--dev", NH_OP_DEV, 1 },
-  { "--sys", NH_OP_SYS, 1 },
+  { "--sys", NH_OP_SYS, 2 },
   { "--pivot", NH_OP_PIVOT, 1 },
   { "--mask", NH_OP_MASK, 1 },
   { "--readonly", NH_OP_READONLY, 1 },
@@ -82,6 +83,9 @@ static const struct
   { "--monitor", NH_OP_MONITOR, 4 },
   { "--join", NH_OP_JOIN, 1 },
   { "--no-new-privs", NH_OP_NO_NEW_PRIVS, 0 },
+  { "--caps", NH_OP_CAPS, 1 },
+  { "--seccomp", NH_OP_SECCOMP, 2 },
+  { "--sysctl", NH_OP_SYSCTL, 2 },
   { "--groups", NH_OP_GROUPS, 1 },
   { "--init", NH_OP_INIT, 0 },
   { "--tty", NH_OP_TTY, 4 },
@@ -249,6 +253,11 @@ nh_ops_run (struct nh_config *cfg, struct nh_error *err)
 {
   if (cfg->sync_fd >= 0 && fcntl (cfg->sync_fd, F_SETFD, FD_CLOEXEC) < 0)
     return nh_fail (err, errno, "set close-on-exec on the sync socket");
+  /* Files named by ops that run after pivot_root are read while the host's
+   * paths are still ours. */
+  for (int i = 0; i < cfg->n_ops; i++)
+    if (cfg->ops[i].kind == NH_OP_SECCOMP && nh_seccomp_read (&cfg->ops[i], err) < 0)
+      return -1;
   for (int i = 0; i < cfg->n_ops; i++)
     if (run_op (cfg, &cfg->ops[i], err) < 0)
       return -1;

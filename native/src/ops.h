@@ -32,7 +32,7 @@ enum nh_op_kind
   NH_OP_TMPFS,          /* --tmpfs DST OPTIONS */
   NH_OP_PROC,           /* --proc DST */
   NH_OP_DEV,            /* --dev DST: a tmpfs with the host's safe devices, pts, shm, mqueue */
-  NH_OP_SYS,            /* --sys DST: sysfs read-only, or the host's, bound read-only */
+  NH_OP_SYS,            /* --sys DST ro|rw: sysfs (read-only unless rw), or the host's /sys bound */
   NH_OP_PIVOT,          /* --pivot NEWROOT */
   NH_OP_MASK,           /* --mask PATH: /dev/null over a file, an empty read-only tmpfs over a dir */
   NH_OP_READONLY,       /* --readonly PATH: bound read-only onto itself, when it exists */
@@ -42,8 +42,12 @@ enum nh_op_kind
   NH_OP_JOIN,           /* --join PID: setns into PID's namespaces (user first), then fork */
   NH_OP_RLIMIT,         /* --rlimit RESOURCE SOFT HARD: setrlimit, values decimal or "unlimited" */
   NH_OP_NO_NEW_PRIVS,   /* --no-new-privs */
+  NH_OP_CAPS,           /* --caps HEX: the bounding set to keep; inheritable and ambient emptied */
+  NH_OP_SECCOMP,        /* --seccomp FILE FLAGS: load a compiled filter (read before the first op) */
+  NH_OP_SYSCTL,         /* --sysctl NAME VALUE: write /proc/sys/NAME (dots become slashes) */
   NH_OP_GROUPS,         /* --groups G1,G2,... (empty: none) */
-  NH_OP_INIT,           /* --init: pid 1 forks the command and reaps zombies until it exits */
+  NH_OP_INIT,           /* --init: pid 1 forks the command and reaps zombies until it exits; it takes
+                           the --caps, --seccomp and --no-new-privs that follow for itself too */
   NH_OP_CGROUP_WAIT,    /* --cgroup-wait: have nook place this process (its host pid) in the container's
                            cgroup; in pid 1 of a monitored container, its memory.events goes to the monitor */
   NH_OP_SETNS,          /* --setns TYPE PATH: join the namespace at PATH (net, ipc, uts, cgroup, user) */
@@ -63,6 +67,8 @@ struct nh_op
   const char *path;                    /* the first argument */
   const char *args[NH_OP_MAX_ARGS];    /* all of them */
   unsigned long uid, gid;
+  void *data;                          /* --seccomp: the filter, read before the ops run */
+  size_t size;
 };
 
 #define NH_MAX_OPS 256

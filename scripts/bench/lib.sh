@@ -106,6 +106,10 @@ if "nook" in results:
     nook = results["nook"]["median"]
     print(f"nook median: {nook:.3f} s")
     print(f"{sys.argv[2]}: nook/podman median ratio = {nook / podman:.2f}")
+    if "nook-unconfined" in results:
+        bare = results["nook-unconfined"]["median"]
+        print(f"nook-unconfined median: {bare:.3f} s")
+        print(f"seccomp filter: nook median - nook-unconfined median = {(nook - bare) * 1000:.1f} ms")
 else:
     print(f"{sys.argv[2]}: nook/podman median ratio = n/a (nook cannot do it yet)")
 PY

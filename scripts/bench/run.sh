@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Start-up benchmark: `nook run --rm --network none busybox true` against
 # `podman run --rm --network none busybox true`, rootless, as nook-sub, the
-# image already stored by each, side by side in one hyperfine run.
+# image already stored by each, side by side in one hyperfine run; nook also
+# with `--security-opt seccomp=unconfined` (as nook-unconfined), so that the
+# cost of its default seccomp filter is measured in the same run.
 #
 #   sudo bash scripts/bench/run.sh          (sudo RUNS=30 bash ... for more runs)
 #
-# Prints hyperfine's table and one line:
+# Prints hyperfine's table and the lines:
 #   run --rm true: nook/podman median ratio = X.XX
+#   seccomp filter: nook median - nook-unconfined median = N.N ms
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 runs=${RUNS:-20}
@@ -35,8 +38,9 @@ cmds=("$(printf '%q ' "${podman_cmd[@]}" "${runtime_flag[@]}" run --rm --network
 if [ ${#nook_cmd[@]} -gt 0 ]; then
   eval "$(fresh "$work/nook-data")"
   "${nook_cmd[@]}" pull -q "$image" >/dev/null
-  names+=(nook)
+  names+=(nook nook-unconfined)
   cmds+=("$(printf '%q ' "${nook_cmd[@]}" run --rm --network none "$image" true)")
+  cmds+=("$(printf '%q ' "${nook_cmd[@]}" run --rm --network none --security-opt seccomp=unconfined "$image" true)")
 fi
 
 hyperfine_args=(--shell bash --runs "$runs" --warmup 3 --export-json "$work/run.json")

@@ -2,6 +2,8 @@
 // fields a script reads: State, Config, Mounts, HostConfig, NetworkSettings).
 import { CPU_PERIOD_US } from "../cgroups/limits.js";
 import type { ContainerView } from "./containers.js";
+import { DEFAULT_CAPABILITIES } from "../runtime/capabilities.js";
+import { MASKED_PATHS, READONLY_PATHS } from "../runtime/container-ops.js";
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
 
@@ -9,6 +11,7 @@ export const inspectContainer = (v: ContainerView): Record<string, unknown> => {
   const r = v.record;
   const [path = "", ...args] = r.argv;
   const l = r.spec.limits ?? {};
+  const bounding = (r.spec.capabilities ?? DEFAULT_CAPABILITIES).map((c) => `CAP_${c}`);
   return {
     Id: r.id,
     Created: r.created,
@@ -33,6 +36,10 @@ export const inspectContainer = (v: ContainerView): Record<string, unknown> => {
     Driver: r.spec.driver,
     Platform: "linux",
     LogPath: v.record.spec.dir + "/ctr.log",
+    // Podman's fields: what the command starts with (root gets the bounding
+    // set at exec; another user nothing, unless a setuid program raises it).
+    EffectiveCaps: r.spec.uid === 0 ? bounding : [],
+    BoundingCaps: bounding,
     HostConfig: {
       Binds: r.spec.binds.map((b) => `${b.src}:${b.dst}${b.readOnly ? ":ro" : ""}`),
       NetworkMode: r.spec.network,
@@ -59,6 +66,14 @@ export const inspectContainer = (v: ContainerView): Record<string, unknown> => {
       IoWeight: l.ioWeight ?? 0,
       CgroupManager: r.spec.cgroupsDisabled ? "disabled" : (r.spec.cgroupManager ?? ""),
       CgroupParent: v.cgroupPath ?? "",
+      Privileged: r.spec.privileged ?? false,
+      CapAdd: r.spec.capAdd ?? [],
+      CapDrop: r.spec.capDrop ?? [],
+      // Every option in effect, the seccomp profile included (seccomp=builtin: the default).
+      SecurityOpt: r.spec.securityOpt ?? ["seccomp=builtin"],
+      Sysctls: Object.fromEntries((r.spec.sysctls ?? []).map((c) => [c.name, c.value])),
+      MaskedPaths: r.spec.maskedPaths ?? MASKED_PATHS,
+      ReadonlyPaths: r.spec.readonlyPaths ?? READONLY_PATHS,
     },
     Mounts: r.spec.binds.map((b) => ({
       Type: "bind",

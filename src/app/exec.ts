@@ -8,6 +8,7 @@ import { Containers } from "../store/containers.js";
 import { readFileSync } from "node:fs";
 import * as E from "fp-ts/lib/Either.js";
 import type { NookError } from "../lib/errors.js";
+import { identityOps } from "../runtime/container-ops.js";
 import { startHelper, type HelperOp } from "../runtime/helper.js";
 import { canSignal } from "../runtime/state.js";
 import type { Store } from "../store/store.js";
@@ -15,6 +16,7 @@ import { findContainer } from "./containers.js";
 import { envObject } from "./launch.js";
 import { environment, resolveUser } from "./run.js";
 import { forwardSignals, waitForwarding } from "./unshare.js";
+import { seccompFilter } from "./seccomp-filter.js";
 
 export interface ExecRequest {
   readonly container: string;
@@ -54,6 +56,8 @@ export const execInContainer = async (
     if (E.isLeft(u)) return fail(u.left);
     who = { uid: u.right.uid, gid: u.right.gid, groups: spec.groups ? u.right.groups : undefined };
   }
+  const filter = seccompFilter(view.record);
+  if (E.isLeft(filter)) return filter;
   const terminal = req.tty ? await (await import("./terminal.js")).openTerminal() : undefined;
   if (terminal && E.isLeft(terminal)) return terminal;
   const pty = terminal?.right;
@@ -70,10 +74,13 @@ export const execInContainer = async (
       hard: r.hard,
     })),
     ...(pty ? [{ op: "tty", rows: pty.rows, cols: pty.cols, console: false } as const] : []),
-    ...(who.groups !== undefined ? [{ op: "groups", gids: who.groups } as const] : []),
-    { op: "setid", uid: who.uid, gid: who.gid },
-    { op: "no-new-privs" },
-    { op: "chdir", path: req.workdir ?? spec.workdir },
+    ...identityOps({
+      ...who,
+      workdir: req.workdir ?? spec.workdir,
+      ...(spec.noNewPrivileges ? { noNewPrivileges: true } : {}),
+      ...(spec.capabilities ? { capabilities: spec.capabilities } : {}),
+      ...(filter.right ? { seccompFilter: filter.right } : {}),
+    }),
   ];
   const env = environment(view.record.env, [], req.env, process.env);
   const fwd = forwardSignals();

@@ -20,6 +20,8 @@ import { runtimeDir } from "../store/runtime-dir.js";
 import { checkLimits, chooseManager, place, readHost, release } from "../cgroups/manager.js";
 import type { HelperError } from "../runtime/helper.js";
 import { forwardSignals, waitForwarding } from "./unshare.js";
+import { seccompFilter } from "./seccomp-filter.js";
+import { userDevices } from "../sys/devices.js";
 
 /** Where a detached container's log moves to ctr.log.1 (Podman's log_size_max is off by default; Docker's json-file keeps one file unbounded). */
 const LOG_MAX = 16 * 1024 * 1024;
@@ -133,12 +135,18 @@ export const launchAttached = async (
   if (E.isLeft(net)) return net;
   const cg = await cgroupHook(store, record);
   if (E.isLeft(cg)) return cg;
+  trace("run: seccomp filter");
+  const filter = seccompFilter(record);
+  if (E.isLeft(filter)) return filter;
+  trace("run: seccomp filter ready");
   new Containers(store).clearRun(record.id);
   const terminal = record.tty ? await (await import("./terminal.js")).openTerminal() : undefined;
   if (terminal && E.isLeft(terminal)) return terminal;
   const pty = terminal?.right;
   const ops = containerOps({
     ...record.spec,
+    ...(filter.right ? { seccompFilter: filter.right } : {}),
+    ...(record.spec.privileged ? { devices: userDevices() } : {}),
     ...(pty ? { tty: { rows: pty.rows, cols: pty.cols } } : {}),
     ...(cg.right.cgroup ? { cgroup: true } : {}),
     monitor: { log: "", logMax: 0, tty: false },
@@ -182,10 +190,14 @@ export const launchDetached = async (
   if (E.isLeft(net)) return net;
   const cg = await cgroupHook(store, record);
   if (E.isLeft(cg)) return cg;
+  const filter = seccompFilter(record);
+  if (E.isLeft(filter)) return filter;
   const containers = new Containers(store);
   containers.clearRun(record.id);
   const ops = containerOps({
     ...record.spec,
+    ...(filter.right ? { seccompFilter: filter.right } : {}),
+    ...(record.spec.privileged ? { devices: userDevices() } : {}),
     // Detached, a terminal has no window to follow: Docker's 24x80... is 0x0; keep a usable size.
     ...(record.tty ? { tty: { rows: 24, cols: 80 } } : {}),
     ...(cg.right.cgroup ? { cgroup: true } : {}),

@@ -32,7 +32,10 @@ import {
   type NetworkMode,
   type PortSpec,
 } from "../network/network.js";
-import { type BindMount } from "../runtime/container-ops.js";
+import { MASKED_PATHS, READONLY_PATHS, type BindMount } from "../runtime/container-ops.js";
+import { parseSecurityOpts, systemPaths } from "../runtime/security-opt.js";
+import { parseSysctl, type Sysctl } from "../runtime/sysctl.js";
+import { capabilityName, capabilitySet, lastCapability } from "../runtime/capabilities.js";
 import { containerRlimits, currentLimits, parseUlimit, type Rlimit } from "../runtime/rlimit.js";
 import { fuseMappingText, keepIdPlan, mapsInside, translateIds, type IdMapPlan } from "../runtime/idmap.js";
 import { currentIdMapPlan, unshareExec } from "../runtime/userns.js";
@@ -43,6 +46,7 @@ import { Containers } from "../store/containers.js";
 import type { ContainerRecord } from "../store/records.js";
 import { endNetworkHelperIn } from "./containers.js";
 import { launchAttached, launchDetached } from "./launch.js";
+import { profileCopy, readProfileFile } from "./seccomp-filter.js";
 import { uniqueName } from "./names.js";
 import { chooseDriver, devFuseUsable, type Driver } from "./storage-driver.js";
 
@@ -92,6 +96,14 @@ export interface RunRequest {
   readonly cgroupManager?: "systemd" | "cgroupfs";
   /** --cgroups disabled */
   readonly cgroupsDisabled?: boolean;
+  /** --security-opt, as given */
+  readonly securityOpts: readonly string[];
+  readonly privileged: boolean;
+  /** --sysctl NAME=VALUE */
+  readonly sysctls: readonly string[];
+  /** --cap-add and --cap-drop, as given */
+  readonly capAdd: readonly string[];
+  readonly capDrop: readonly string[];
 }
 
 const fail = (message: string, hint?: string): E.Either<NookError, never> =>
@@ -264,6 +276,15 @@ export const parseMount = (
     return E.right({ tmpfs: { path: target, options: `mode=${mode}${size ? `,size=${size}` : ""}` } });
   }
   return fail(`--mount ${spec}: type ${type} is not supported (bind and tmpfs are)`);
+};
+
+/** A file under /proc, or undefined where it cannot be read. */
+const procFile = (name: string): string | undefined => {
+  try {
+    return readFileSync(`/proc/${name}`, "utf8");
+  } catch {
+    return undefined;
+  }
 };
 
 const hostResolvConf = (): string => {
@@ -503,6 +524,15 @@ export const createContainer = async (
   if (E.isLeft(manager)) return manager;
   const enforceable = checkLimits(host, manager.right, req.limits ?? {});
   if (E.isLeft(enforceable)) return enforceable;
+  const security = parseSecurityOpts(req.securityOpts, process.cwd());
+  if (typeof security === "string") return fail(security);
+  const profile = typeof security.seccomp === "object" ? readProfileFile(security.seccomp.file) : undefined;
+  if (profile && E.isLeft(profile)) return profile;
+  const caps = capabilitySet(
+    { add: req.capAdd, drop: req.capDrop, privileged: req.privileged },
+    lastCapability(procFile("sys/kernel/cap_last_cap")),
+  );
+  if (typeof caps === "string") return fail(caps);
   const chosen = req.storageDriver ? E.right(req.storageDriver) : await chooseDriver(store);
   if (E.isLeft(chosen)) return chosen;
   // keep-id moves the ids the layers were unpacked under: only fuse-overlayfs
@@ -525,11 +555,20 @@ export const createContainer = async (
   ];
   const net = networkFor(req);
   if (E.isLeft(net)) return net;
+  const sysctls: Sysctl[] = [];
+  for (const given of req.sysctls) {
+    const parsed = parseSysctl(given, net.right.mode.kind);
+    if (typeof parsed === "string") return fail(parsed);
+    sysctls.push(parsed);
+  }
+  const system = systemPaths({ masked: MASKED_PATHS, readOnly: READONLY_PATHS }, req.privileged, security);
   const dir = prepareDir(store, id, hostname, req.rm && !detached, {
     hosts: hostsFile(hostname, net.right.addHosts),
     resolv: resolvConf(net.right.mode.kind, hostResolvConf(), req.dns, req.dnsSearch),
   });
   if (keepId && req.user === undefined) binds.push(...keepIdAccounts(dir, self, passwd, group));
+  // The profile as it was at create: a later change to the file does not change the container.
+  if (profile) writeFileSync(profileCopy(dir), profile.right.text);
   const tmpfs = [
     ...mountTmpfs,
     ...req.tmpfs.map((t) => {
@@ -592,6 +631,18 @@ export const createContainer = async (
       ...(req.limits && Object.keys(req.limits).length > 0 ? { limits: req.limits } : {}),
       ...(req.cgroupManager ? { cgroupManager: req.cgroupManager } : {}),
       ...(req.cgroupsDisabled ? { cgroupsDisabled: true } : {}),
+      noNewPrivileges: security.noNewPrivileges,
+      securityOpt: security.given.map((o) =>
+        req.privileged && o === "seccomp=builtin" ? "seccomp=unconfined" : o,
+      ),
+      seccomp: security.seccomp,
+      privileged: req.privileged,
+      maskedPaths: system.masked,
+      readonlyPaths: system.readOnly,
+      sysctls,
+      capabilities: caps,
+      capAdd: req.capAdd.map((c) => capabilityName(c) ?? c),
+      capDrop: req.capDrop.map((c) => capabilityName(c) ?? c),
     },
   };
   await containers.write(record);

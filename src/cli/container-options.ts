@@ -85,6 +85,24 @@ export abstract class ContainerOptions extends NookCommand {
   cgroups = Option.String("--cgroups", {
     description: "enabled (default) or disabled: no cgroup of its own",
   });
+  capAdd = Option.Array("--cap-add", [], {
+    description: "add a capability (NET_ADMIN, CAP_SYS_PTRACE, ALL...) to the default set",
+  });
+  capDrop = Option.Array("--cap-drop", [], {
+    description: "drop a capability (or ALL) from the default set",
+  });
+  privileged = Option.Boolean("--privileged", false, {
+    description:
+      "every capability of your user namespace, no seccomp filter, no masked paths, /sys writable, your devices",
+  });
+  sysctl = Option.Array("--sysctl", [], {
+    description:
+      "a namespaced sysctl: net.* (not with --network host), kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*",
+  });
+  securityOpt = Option.Array("--security-opt", [], {
+    description:
+      "no-new-privileges, seccomp=unconfined|PROFILE.json (Docker's format), mask=PATH:PATH, unmask=ALL|PATH:..., label=disable, apparmor=unconfined",
+  });
   image = Option.String({ name: "IMAGE" });
   command = Option.Proxy({ name: "COMMAND" });
 
@@ -147,6 +165,11 @@ export abstract class ContainerOptions extends NookCommand {
       limits: limits.right,
       ...(cm === "systemd" || cm === "cgroupfs" ? { cgroupManager: cm } : {}),
       ...(this.cgroups === "disabled" ? { cgroupsDisabled: true } : {}),
+      securityOpts: this.securityOpt ?? [],
+      privileged: this.privileged,
+      sysctls: this.sysctl ?? [],
+      capAdd: this.capAdd ?? [],
+      capDrop: this.capDrop ?? [],
       ...(this.name !== undefined ? { name: this.name } : {}),
       ...(this.entrypoint !== undefined ? { entrypoint: this.entrypoint } : {}),
       ...(this.workdir !== undefined ? { workdir: this.workdir } : {}),

@@ -3,14 +3,15 @@
 // (native/src/container.c); the order matters:
 //   mount/ipc/uts/net namespaces -> private mounts -> rootfs -> pid namespace
 //   (the fork: what follows runs in pid 1) -> pid 1's own mount namespace ->
-//   /proc /dev /sys -> binds ->
-//   pivot_root -> masks and read-only paths -> hostname -> groups, ids ->
-//   no_new_privs -> workdir -> exec
+//   /proc /dev [host devices] /sys -> binds ->
+//   pivot_root -> sysctls -> masks and read-only paths -> hostname -> groups ->
+//   capabilities -> ids -> [no_new_privs] -> workdir -> exec
 // The rootfs is mounted before the fork so that a fuse-overlayfs daemon is
 // the waiting parent's child, outside the container's pid namespace.
 // Masks come after pivot_root so that their paths are the container's.
 import type { HelperOp } from "./helper.js";
 import type { Rlimit } from "./rlimit.js";
+import { capabilityMask, DEFAULT_CAPABILITIES } from "./capabilities.js";
 
 /** Paths Podman and Docker hide from containers (containers/common pkg/config, Docker's oci defaults). */
 export const MASKED_PATHS = [
@@ -89,7 +90,63 @@ export interface ContainerSpec {
   };
   /** setrlimit before the command runs (--ulimit and the defaults). */
   readonly rlimits?: readonly Rlimit[];
+  /** no_new_privs (--security-opt no-new-privileges); off by default, as in Docker and Podman. */
+  readonly noNewPrivileges?: boolean;
+  /** The bounding set, by name (runtime/capabilities.ts); absent in old records: the default. */
+  readonly capabilities?: readonly string[];
+  /** The compiled seccomp filter for this start (app/seccomp-filter.ts); absent: none. */
+  readonly seccompFilter?: SeccompFilter;
+  /** --privileged: /sys read-write (where the kernel lets the user write). */
+  readonly privileged?: boolean;
+  /** Host device nodes bound into /dev at this start (--privileged: the ones the user may open). */
+  readonly devices?: readonly string[];
+  /** Masked and read-only paths; absent in old records: the defaults. */
+  readonly maskedPaths?: readonly string[];
+  readonly readonlyPaths?: readonly string[];
+  /** --sysctl, written once /proc is the container's, before /proc/sys turns read-only. */
+  readonly sysctls?: readonly { readonly name: string; readonly value: string }[];
 }
+
+export interface SeccompFilter {
+  readonly file: string;
+  readonly flags: number;
+}
+
+/** Who the process becomes, and how it is confined: the last steps before exec, for run and exec alike. */
+export interface ProcessIdentity {
+  readonly uid: number;
+  readonly gid: number;
+  readonly groups?: readonly number[];
+  readonly workdir: string;
+  readonly noNewPrivileges?: boolean;
+  readonly capabilities?: readonly string[];
+  readonly seccompFilter?: SeccompFilter;
+}
+
+// Capabilities go from the bounding set before the user changes (dropping
+// needs CAP_SETPCAP); the exec computes the rest: the bounding set for root,
+// nothing for another user (Docker's sets for `-u 1000`), all of it again for
+// a setuid-root program unless no_new_privs stops that.
+// The seccomp filter goes where runc puts it: without no_new_privs, loading
+// one takes CAP_SYS_ADMIN, so it comes before the user changes (and the
+// filter must allow setresuid, prctl, chdir, execve...); with no_new_privs,
+// last, right before exec.
+export const identityOps = (p: ProcessIdentity): HelperOp[] => {
+  const filter: HelperOp[] = p.seccompFilter
+    ? [{ op: "seccomp", file: p.seccompFilter.file, flags: p.seccompFilter.flags }]
+    : [];
+  return [
+    ...(p.groups !== undefined ? [{ op: "groups", gids: p.groups } as const] : []),
+    { op: "caps", mask: capabilityMask(p.capabilities ?? DEFAULT_CAPABILITIES) },
+    ...(p.noNewPrivileges ? [] : filter),
+    { op: "setid", uid: p.uid, gid: p.gid },
+    // Off by default: setuid programs in the image (su, sudo, ping) work
+    // within the user namespace, as Docker and Podman have them.
+    ...(p.noNewPrivileges ? [{ op: "no-new-privs" } as const] : []),
+    { op: "chdir", path: p.workdir },
+    ...(p.noNewPrivileges ? filter : []),
+  ];
+};
 
 const inRoot = (merged: string, p: string): string => `${merged}${p.startsWith("/") ? p : `/${p}`}`;
 
@@ -144,7 +201,8 @@ export const containerOps = (s: ContainerSpec): HelperOp[] => {
     { op: "unshare", namespaces: ["mount"] },
     { op: "proc", path: `${merged}/proc` },
     { op: "dev", path: `${merged}/dev` },
-    { op: "sys", path: `${merged}/sys` },
+    ...(s.devices ?? []).map((d): HelperOp => ({ op: "bind", src: d, dst: `${merged}${d}` })),
+    { op: "sys", path: `${merged}/sys`, rw: s.privileged ?? false },
     { op: "bind", src: `${s.dir}/hostname`, dst: `${merged}/etc/hostname` },
     { op: "bind", src: `${s.dir}/hosts`, dst: `${merged}/etc/hosts` },
     { op: "bind", src: `${s.dir}/resolv.conf`, dst: `${merged}/etc/resolv.conf` },
@@ -157,8 +215,9 @@ export const containerOps = (s: ContainerSpec): HelperOp[] => {
     // Read-only root: after everything is mounted on it, before pivot_root.
     ...(s.readOnly ? [{ op: "remount-ro", path: merged } as const] : []),
     { op: "pivot", path: merged },
-    ...MASKED_PATHS.map((path): HelperOp => ({ op: "mask", path })),
-    ...READONLY_PATHS.map((path): HelperOp => ({ op: "readonly", path })),
+    ...(s.sysctls ?? []).map((c): HelperOp => ({ op: "sysctl", name: c.name, value: c.value })),
+    ...(s.maskedPaths ?? MASKED_PATHS).map((path): HelperOp => ({ op: "mask", path })),
+    ...(s.readonlyPaths ?? READONLY_PATHS).map((path): HelperOp => ({ op: "readonly", path })),
     { op: "hostname", name: s.hostname },
     ...(s.rlimits ?? []).map((r): HelperOp => ({
       op: "rlimit",
@@ -169,9 +228,6 @@ export const containerOps = (s: ContainerSpec): HelperOp[] => {
     // The init stays root of the namespace; the command below it becomes the user.
     ...(s.init ? [{ op: "init" } as const] : []),
     ...(s.tty ? [{ op: "tty", rows: s.tty.rows, cols: s.tty.cols, console: true } as const] : []),
-    ...(s.groups !== undefined ? [{ op: "groups", gids: s.groups } as const] : []),
-    { op: "setid", uid: s.uid, gid: s.gid },
-    { op: "no-new-privs" },
-    { op: "chdir", path: s.workdir },
+    ...identityOps(s),
   ];
 };

@@ -39,9 +39,11 @@ export type HelperOp =
     }
   | { readonly op: "bind" | "ro-bind"; readonly src: string; readonly dst: string }
   | {
-      readonly op: "remount-ro" | "proc" | "dev" | "sys" | "pivot" | "mask" | "readonly";
+      readonly op: "remount-ro" | "proc" | "dev" | "pivot" | "mask" | "readonly";
       readonly path: string;
     }
+  /** sysfs, read-write only when asked (--privileged). */
+  | { readonly op: "sys"; readonly path: string; readonly rw: boolean }
   | { readonly op: "tmpfs"; readonly path: string; readonly options: string }
   | { readonly op: "hostname"; readonly name: string }
   | {
@@ -68,6 +70,11 @@ export type HelperOp =
       readonly hard: number | "unlimited";
     }
   | { readonly op: "no-new-privs" | "init" }
+  /** The bounding set to keep (hex mask, bit N = capability N); inheritable and ambient emptied. */
+  | { readonly op: "caps"; readonly mask: string }
+  /** A compiled seccomp filter (src/runtime/seccomp/) and seccomp(2)'s flags. */
+  | { readonly op: "seccomp"; readonly file: string; readonly flags: number }
+  | { readonly op: "sysctl"; readonly name: string; readonly value: string }
   | { readonly op: "tty"; readonly rows: number; readonly cols: number; readonly console: boolean }
   | { readonly op: "groups"; readonly gids: readonly number[] }
   | { readonly op: "setid"; readonly uid: number; readonly gid: number }
@@ -107,10 +114,11 @@ export const helperArgs = (ops: readonly HelperOp[], argv: readonly string[]): s
       case "bind":
       case "ro-bind":
         return [`--${o.op}`, o.src, o.dst];
+      case "sys":
+        return ["--sys", o.path, o.rw ? "rw" : "ro"];
       case "remount-ro":
       case "proc":
       case "dev":
-      case "sys":
       case "pivot":
       case "mask":
       case "readonly":
@@ -138,6 +146,12 @@ export const helperArgs = (ops: readonly HelperOp[], argv: readonly string[]): s
       case "no-new-privs":
       case "init":
         return [`--${o.op}`];
+      case "caps":
+        return ["--caps", o.mask];
+      case "seccomp":
+        return ["--seccomp", o.file, String(o.flags)];
+      case "sysctl":
+        return ["--sysctl", o.name, o.value];
       case "tty":
         return ["--tty", String(PTY_FD), String(o.rows), String(o.cols), o.console ? "console" : "-"];
       case "groups":

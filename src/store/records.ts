@@ -86,6 +86,24 @@ export const ContainerSpecRecord = t.intersection([
     /** --cgroup-manager as given (absent: chosen at each start) and --cgroups disabled. */
     cgroupManager: t.union([t.literal("systemd"), t.literal("cgroupfs")]),
     cgroupsDisabled: t.boolean,
+    /** --security-opt no-new-privileges (absent in records older than it: off, as now by default). */
+    noNewPrivileges: t.boolean,
+    /** --security-opt as nook understood it (nook inspect). */
+    securityOpt: t.array(t.string),
+    /** The bounding set, by name; absent in records older than it: the default set. */
+    capabilities: t.array(t.string),
+    /** The seccomp profile: nook's default, none, or a file (its text kept in the container's dir). */
+    seccomp: t.union([t.literal("default"), t.literal("unconfined"), t.type({ file: t.string })]),
+    /** --privileged: every capability, no seccomp filter, no masked paths, /sys writable, the host's devices. */
+    privileged: t.boolean,
+    /** Paths hidden and made read-only (the defaults with --security-opt mask=/unmask=, none with --privileged). */
+    maskedPaths: t.array(t.string),
+    readonlyPaths: t.array(t.string),
+    /** --sysctl, checked to be the container's own namespaces'. */
+    sysctls: t.array(t.type({ name: t.string, value: t.string })),
+    /** --cap-add and --cap-drop, names as nook understood them (nook inspect). */
+    capAdd: t.array(t.string),
+    capDrop: t.array(t.string),
   }),
 ]);
 

@@ -81,7 +81,7 @@ const mountOps = (
     case "proc":
       return E.right([{ op: "proc", path: dst }]);
     case "sysfs":
-      return E.right([{ op: "sys", path: dst }]);
+      return E.right([{ op: "sys", path: dst, rw: !opts.includes("ro") }]);
     case "cgroup":
     case "cgroup2":
       // The container's cgroup comes with its cgroup namespace where nook makes one; nothing else to mount.
@@ -106,7 +106,7 @@ const mountOps = (
     case "none": {
       if (!m.source) return fail(where, "is a bind mount without a source");
       const src = isAbsolute(m.source) ? m.source : resolve(bundle, m.source);
-      if (m.destination === "/sys") return E.right([{ op: "sys", path: dst }]);
+      if (m.destination === "/sys") return E.right([{ op: "sys", path: dst, rw: !opts.includes("ro") }]);
       return E.right([{ op: opts.includes("ro") ? "ro-bind" : "bind", src, dst }]);
     }
     default:

@@ -82,11 +82,71 @@ describe("containerOps", () => {
     expect(k.indexOf("ro-bind")).toBeLessThan(pivot);
     expect(k.indexOf("tmpfs")).toBeLessThan(pivot);
     expect(k.indexOf("mask")).toBeGreaterThan(pivot);
-    expect(k.slice(-4)).toEqual(["groups", "setid", "no-new-privs", "chdir"]);
+    expect(k.slice(-4)).toEqual(["groups", "caps", "setid", "chdir"]);
     const masks = containerOps(spec)
       .filter((o) => o.op === "mask")
       .map((o) => (o.op === "mask" ? o.path : ""));
     expect(masks).toEqual(MASKED_PATHS);
+  });
+
+  it("sets no_new_privs only when asked, after the ids", () => {
+    expect(kinds(spec)).not.toContain("no-new-privs");
+    expect(kinds({ ...spec, noNewPrivileges: true }).slice(-5)).toEqual([
+      "groups",
+      "caps",
+      "setid",
+      "no-new-privs",
+      "chdir",
+    ]);
+  });
+
+  it("keeps the default capabilities in the bounding set unless the spec names others", () => {
+    const caps = (s: ContainerSpec) => containerOps(s).find((o) => o.op === "caps");
+    expect(caps(spec)).toEqual({ op: "caps", mask: "800405fb" });
+    expect(caps({ ...spec, capabilities: [] })).toEqual({ op: "caps", mask: "0" });
+    expect(caps({ ...spec, capabilities: ["SYS_ADMIN", "CHOWN"] })).toEqual({ op: "caps", mask: "200001" });
+  });
+
+  it("orders the seccomp filter as runc: before the ids without no_new_privs, last with it", () => {
+    const seccompFilter = { file: "/c/f.bpf", flags: 0 };
+    expect(kinds({ ...spec, seccompFilter }).slice(-5)).toEqual([
+      "groups",
+      "caps",
+      "seccomp",
+      "setid",
+      "chdir",
+    ]);
+    expect(kinds({ ...spec, seccompFilter, noNewPrivileges: true }).slice(-6)).toEqual([
+      "groups",
+      "caps",
+      "setid",
+      "no-new-privs",
+      "chdir",
+      "seccomp",
+    ]);
+    expect(kinds(spec)).not.toContain("seccomp");
+  });
+
+  it("writes sysctls after pivot_root, before /proc/sys turns read-only; binds devices after /dev", () => {
+    const ops = containerOps({
+      ...spec,
+      sysctls: [{ name: "kernel.shmmax", value: "1" }],
+      devices: ["/dev/fuse"],
+      privileged: true,
+      maskedPaths: [],
+      readonlyPaths: ["/proc/sys"],
+    });
+    const k = ops.map((o) => o.op);
+    expect(k.indexOf("sysctl")).toBe(k.indexOf("pivot") + 1);
+    expect(k.indexOf("readonly")).toBeGreaterThan(k.indexOf("sysctl"));
+    expect(k).not.toContain("mask");
+    expect(ops[k.indexOf("dev") + 1]).toEqual({
+      op: "bind",
+      src: "/dev/fuse",
+      dst: "/s/containers/c1/merged/dev/fuse",
+    });
+    expect(ops.find((o) => o.op === "sys")).toMatchObject({ rw: true });
+    expect(containerOps(spec).find((o) => o.op === "sys")).toMatchObject({ rw: false });
   });
 
   it("keeps the host's network without net, and no groups for a single-id map", () => {

@@ -1,0 +1,101 @@
+// The compiled seccomp filter a container starts with: its profile (nook's
+// default, or the file given at create, kept in the container's directory)
+// resolved for its capabilities and this host, compiled once and kept in
+// $XDG_CACHE_HOME/nook/seccomp/ under the hash of what was compiled, so that
+// a start costs a hash and a stat, not a compile.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { homedir, release } from "node:os";
+import { join } from "node:path";
+import * as E from "fp-ts/lib/Either.js";
+import type { NookError } from "../lib/errors.js";
+import { crypto } from "../lib/lazy-crypto.js";
+import { DEFAULT_CAPABILITIES } from "../runtime/capabilities.js";
+import { compileFilter } from "../runtime/seccomp/bpf.js";
+import { DEFAULT_PROFILE } from "../runtime/seccomp/default-profile.js";
+import { decodeProfile, type Profile } from "../runtime/seccomp/profile.js";
+import { filterKey, hostFor, resolveProfile } from "../runtime/seccomp/resolve.js";
+import type { ContainerRecord } from "../store/records.js";
+
+/** Bumped when the compiler's output changes, so that older cached programs are not used. */
+const COMPILER = "nook-bpf-1";
+
+const fail = (message: string, hint?: string): E.Either<NookError, never> =>
+  E.left({ _tag: "SeccompFailed", message, ...(hint ? { hint } : {}) });
+
+/** Where a container created with seccomp=FILE keeps the profile it was created with. */
+export const profileCopy = (dir: string): string => join(dir, "seccomp.json");
+
+const cacheDir = (): string =>
+  join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "nook", "seccomp");
+
+/** Checks a profile file given at create; its text is what the container keeps. */
+export const readProfileFile = (path: string): E.Either<NookError, { text: string; profile: Profile }> => {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    return fail(
+      `--security-opt seccomp=${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
+  const profile = decodeProfile(text, `seccomp profile ${path}`);
+  return E.isLeft(profile) ? fail(profile.left) : E.right({ text, profile: profile.right });
+};
+
+let warned = false;
+
+/**
+ * The filter file and seccomp(2) flags for a start of this container, or
+ * undefined when it runs without one (seccomp=unconfined, --privileged without a profile, or a
+ * host nook has no syscall table for, which it says once).
+ */
+export const seccompFilter = (
+  record: ContainerRecord,
+): E.Either<NookError, { file: string; flags: number } | undefined> => {
+  const s = record.spec;
+  const choice = s.seccomp ?? "default";
+  // --privileged runs without the default filter; a profile asked for by name still applies.
+  if (choice === "unconfined" || (s.privileged && choice === "default")) return E.right(undefined);
+  const host = hostFor(process.arch, release());
+  if (host === undefined) {
+    if (choice !== "default")
+      return fail(`--security-opt seccomp=${choice.file}: nook has no syscall table for ${process.arch}`);
+    if (!warned)
+      process.stderr.write(`nook: warning: no seccomp filter on ${process.arch} (no syscall table)\n`);
+    warned = true;
+    return E.right(undefined);
+  }
+  let profile: Profile = DEFAULT_PROFILE;
+  if (choice !== "default") {
+    let text: string;
+    try {
+      text = readFileSync(profileCopy(s.dir), "utf8");
+    } catch (e) {
+      return fail(`the seccomp profile of container ${record.name}: ${(e as Error).message}`);
+    }
+    const decoded = decodeProfile(text, `seccomp profile ${choice.file}`);
+    if (E.isLeft(decoded)) return fail(decoded.left);
+    profile = decoded.right;
+  }
+  const resolved = resolveProfile(profile, s.capabilities ?? DEFAULT_CAPABILITIES, host);
+  if (typeof resolved === "string")
+    return fail(`seccomp profile ${choice === "default" ? "default" : choice.file}: ${resolved}`);
+  const key = crypto()
+    .createHash("sha256")
+    .update(`${COMPILER}\n${filterKey(resolved)}`)
+    .digest("hex");
+  const file = join(cacheDir(), `${key}.bpf`);
+  if (!existsSync(file)) {
+    const program = compileFilter(resolved);
+    if (typeof program === "string") return fail(program);
+    try {
+      mkdirSync(cacheDir(), { recursive: true, mode: 0o700 });
+      const tmp = `${file}.${process.pid}`;
+      writeFileSync(tmp, program, { mode: 0o600 });
+      renameSync(tmp, file);
+    } catch (e) {
+      return fail(`write the compiled seccomp filter in ${cacheDir()}: ${(e as Error).message}`);
+    }
+  }
+  return E.right({ file, flags: resolved.flags });
+};
