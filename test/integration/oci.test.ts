@@ -139,7 +139,8 @@ describeAs("sub", "nook oci, runc's command line", (user) => {
       const r = await oci(["run", "-b", bundle, "bad"]);
       expect(r).toMatchObject({
         code: 1,
-        stderr: "config.json: linux.namespaces[5] has type time, which nook cannot make\n",
+        stderr:
+          "config.json: linux.namespaces[5].type is not supported: a time namespace: nook's helper does not create or join one\n",
       });
     } finally {
       writeFileSync(file, saved);

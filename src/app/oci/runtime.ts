@@ -25,6 +25,8 @@ import type { IdMapPlan } from "../../runtime/idmap.js";
 import { currentIdMapPlan, usernsOps } from "../../runtime/userns.js";
 import { connectUnix, mknod, pidfdOpen, pidfdSendSignal, S_IFIFO } from "../../sys/libc.js";
 import { forwardSignals, waitForwarding } from "../unshare.js";
+import { CONFIG_FILE, decodeConfig } from "../../runtime/oci-spec.js";
+import { formatFinding, unsupported } from "../../runtime/oci-support.js";
 import { ociPlan, type OciConfigView } from "./ops.js";
 import { checkId, defaultRoot, OciRoot } from "./state.js";
 
@@ -81,8 +83,9 @@ const parseFlags = (
   return { flags, rest };
 };
 
+/** The bundle's config.json, decoded, with every field nook cannot honour refused by name. */
 const readConfig = (bundle: string): OciConfigView => {
-  const file = join(bundle, "config.json");
+  const file = join(bundle, CONFIG_FILE);
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -91,11 +94,11 @@ const readConfig = (bundle: string): OciConfigView => {
       `open ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (e as Error).message}`,
     );
   }
-  try {
-    return JSON.parse(text) as OciConfigView;
-  } catch (e) {
-    return oops(`${file}: not JSON: ${(e as Error).message}`);
-  }
+  const decoded = decodeConfig(text, bundle);
+  if (E.isLeft(decoded)) return oops(decoded.left);
+  const refused = unsupported(decoded.right.config)[0];
+  if (refused) return oops(formatFinding(refused));
+  return decoded.right.config;
 };
 
 const signalOf = (s: string | undefined): number => {
