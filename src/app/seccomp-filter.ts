@@ -77,9 +77,28 @@ export const seccompFilter = (
     if (E.isLeft(decoded)) return fail(decoded.left);
     profile = decoded.right;
   }
-  const resolved = resolveProfile(profile, s.capabilities ?? DEFAULT_CAPABILITIES, host);
-  if (typeof resolved === "string")
-    return fail(`seccomp profile ${choice === "default" ? "default" : choice.file}: ${resolved}`);
+  return compiledFilter(
+    profile,
+    s.capabilities ?? DEFAULT_CAPABILITIES,
+    choice === "default" ? "default" : choice.file,
+  );
+};
+
+/**
+ * A profile compiled for this host and these capabilities, once: the filter
+ * file in the cache (keyed by the resolved filter) and its seccomp(2) flags.
+ * `what` names the profile in errors.
+ */
+export const compiledFilter = (
+  profile: Profile,
+  capabilities: readonly string[],
+  what: string,
+): E.Either<NookError, { file: string; flags: number } | undefined> => {
+  const host = hostFor(process.arch, release());
+  if (host === undefined)
+    return fail(`seccomp profile ${what}: nook has no syscall table for ${process.arch}`);
+  const resolved = resolveProfile(profile, capabilities, host);
+  if (typeof resolved === "string") return fail(`seccomp profile ${what}: ${resolved}`);
   const key = crypto()
     .createHash("sha256")
     .update(`${COMPILER}\n${filterKey(resolved)}`)

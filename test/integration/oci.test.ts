@@ -160,6 +160,35 @@ describeAs("sub", "nook oci, runc's command line", (user) => {
     expect((await oci(["list", "-q"])).stdout).toBe("");
   });
 
+  it("honours a runc-made config.json: its capability bounding set, no_new_privs and a seccomp profile", async () => {
+    const u = user();
+    const rb = join(dir, "runc-bundle");
+    execFileSync("sh", [
+      "-c",
+      `mkdir -p ${rb} && cp -a ${bundle}/rootfs ${rb}/ && chown -R ${u.uid}:${u.gid} ${rb}`,
+    ]);
+    expect((await runAs(u, ["runc", "spec", "--rootless", "-b", rb])).code).toBe(0);
+    const file = join(rb, "config.json");
+    const config = JSON.parse(readFileSync(file, "utf8")) as Record<string, Record<string, unknown>>;
+    config.process!.terminal = false;
+    config.process!.args = [
+      "sh",
+      "-c",
+      "grep -E 'CapBnd|NoNewPrivs|Seccomp:' /proc/self/status; mkdir /tmp/x; echo mkdir=$?",
+    ];
+    config.root!.readonly = false;
+    config.linux!.seccomp = {
+      defaultAction: "SCMP_ACT_ALLOW",
+      architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64"],
+      syscalls: [{ names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 1 }],
+    };
+    writeFileSync(file, JSON.stringify(config));
+    const r = await oci(["run", "-b", rb, "runcmade"]);
+    // runc spec's set: AUDIT_WRITE (29), KILL (5), NET_BIND_SERVICE (10).
+    expect(r.stdout).toBe("CapBnd:\t0000000020000420\nNoNewPrivs:\t1\nSeccomp:\t2\nmkdir=1\n");
+    expect(r.stderr).toBe("mkdir: can't create directory '/tmp/x': Operation not permitted\n");
+  });
+
   it("runs Podman's containers: podman --runtime nook-runtime run, exec, stop and rm, rootless", async () => {
     const u = user();
     const pdir = join(dir, "podman");

@@ -5,6 +5,7 @@
 // op list cannot express).
 import { isAbsolute, join, resolve } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
+import { identityOps } from "../../runtime/container-ops.js";
 import type { HelperOp } from "../../runtime/helper.js";
 import type { IdMapPlan } from "../../runtime/idmap.js";
 import { RLIMITS } from "../../runtime/rlimit.js";
@@ -23,6 +24,7 @@ export interface OciConfigView {
     readonly cwd: string;
     readonly rlimits?: readonly { readonly type: string; readonly hard: number; readonly soft: number }[];
     readonly noNewPrivileges?: boolean;
+    readonly capabilities?: { readonly bounding?: readonly string[] };
   };
   readonly root?: { readonly path: string; readonly readonly?: boolean };
   readonly hostname?: string;
@@ -114,6 +116,10 @@ const mountOps = (
   }
 };
 
+/** The spec's bounding set ("CAP_CHOWN") as nook's names ("CHOWN"); none listed: none kept. */
+export const ociCapabilities = (bounding: readonly string[] | undefined): string[] =>
+  (bounding ?? []).map((c) => c.replace(/^CAP_/, ""));
+
 const KNOWN_NS = new Set(["user", "mount", "pid", "ipc", "uts", "network", "cgroup"]);
 /** The namespaces an existing one of may be joined (by path); mount and pid are always nook's own. */
 const SETNS_TYPE: Record<string, "net" | "ipc" | "uts" | "cgroup" | "user"> = {
@@ -133,7 +139,12 @@ export const ociPlan = (
   config: OciConfigView,
   bundle: string,
   stateDir: string,
-  opts: { readonly fifo?: string; readonly consoleSocket?: number },
+  opts: {
+    readonly fifo?: string;
+    readonly consoleSocket?: number;
+    /** linux.seccomp, compiled (runtime.ts); absent: no filter, as the spec has it. */
+    readonly seccompFilter?: { readonly file: string; readonly flags: number };
+  },
 ): E.Either<string, OciPlan> => {
   const proc = config.process;
   if (!proc) return fail("process", "is missing: there is nothing to run");
@@ -205,10 +216,15 @@ export const ociPlan = (
     ...(proc.terminal && opts.consoleSocket !== undefined
       ? [{ op: "tty", rows: 24, cols: 80, console: true } as const]
       : []),
-    ...(proc.user.additionalGids ? [{ op: "groups", gids: [...proc.user.additionalGids] } as const] : []),
-    { op: "setid", uid: proc.user.uid, gid: proc.user.gid },
-    ...(proc.noNewPrivileges ? [{ op: "no-new-privs" } as const] : []),
-    { op: "chdir", path: proc.cwd },
+    ...identityOps({
+      uid: proc.user.uid,
+      gid: proc.user.gid,
+      ...(proc.user.additionalGids ? { groups: [...proc.user.additionalGids] } : {}),
+      workdir: proc.cwd,
+      noNewPrivileges: proc.noNewPrivileges === true,
+      capabilities: ociCapabilities(proc.capabilities?.bounding),
+      ...(opts.seccompFilter ? { seccompFilter: opts.seccompFilter } : {}),
+    }),
     ...(opts.fifo ? [{ op: "exec-wait" } as const] : []),
   ];
   const env = Object.fromEntries(

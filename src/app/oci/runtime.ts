@@ -24,10 +24,11 @@ import { startHelper, type HelperOp, type RunningHelper } from "../../runtime/he
 import type { IdMapPlan } from "../../runtime/idmap.js";
 import { currentIdMapPlan, usernsOps } from "../../runtime/userns.js";
 import { connectUnix, mknod, pidfdOpen, pidfdSendSignal, S_IFIFO } from "../../sys/libc.js";
+import { identityOps } from "../../runtime/container-ops.js";
 import { forwardSignals, waitForwarding } from "../unshare.js";
 import { CONFIG_FILE, decodeConfig } from "../../runtime/oci-spec.js";
 import { formatFinding, unsupported } from "../../runtime/oci-support.js";
-import { ociPlan, type OciConfigView } from "./ops.js";
+import { ociCapabilities, ociPlan, type OciConfigView } from "./ops.js";
 import { checkId, defaultRoot, OciRoot } from "./state.js";
 
 export interface Io {
@@ -269,6 +270,7 @@ export class OciRuntime {
         const made = await mknod(fifo, S_IFIFO | 0o622, 0);
         if (E.isLeft(made)) oops(`mkfifo ${fifo}: errno ${made.left.errno}`);
       }
+      const seccompFilter = await this.seccompFor(config);
       const plan = E.getOrElse<
         string,
         ReturnType<typeof ociPlan> extends E.Either<string, infer P> ? P : never
@@ -276,6 +278,7 @@ export class OciRuntime {
         ociPlan(config, bundle, dir, {
           ...(mode === "create" ? { fifo } : {}),
           ...(consoleSocket !== undefined ? { consoleSocket } : {}),
+          ...(seccompFilter ? { seccompFilter } : {}),
         }),
       );
       let idMap: IdMapPlan | undefined;
@@ -310,6 +313,24 @@ export class OciRuntime {
       this.state.remove(id);
       throw e;
     }
+  }
+
+  /** linux.seccomp compiled as nook compiles Docker's profiles (the fields are the same). */
+  private async seccompFor(config: OciConfigView & { linux?: { seccomp?: unknown } }) {
+    const seccomp = config.linux?.seccomp;
+    if (seccomp === undefined) return undefined;
+    const [{ decodeProfile }, { compiledFilter }] = await Promise.all([
+      import("../../runtime/seccomp/profile.js"),
+      import("../seccomp-filter.js"),
+    ]);
+    const profile = decodeProfile(JSON.stringify(seccomp), "config.json linux.seccomp");
+    if (E.isLeft(profile)) return oops(profile.left);
+    const filter = compiledFilter(
+      profile.right,
+      ociCapabilities(config.process?.capabilities?.bounding),
+      "linux.seccomp",
+    );
+    return E.isLeft(filter) ? oops(filter.left.message) : filter.right;
   }
 
   private async waitPid(id: string): Promise<number> {
@@ -529,6 +550,10 @@ export class OciRuntime {
     const id = this.existing(rest);
     if (this.state.status(id) !== "running") oops("cannot exec in a stopped container");
     const pid1 = this.state.pid(id) ?? oops(`container ${id} has no pid`);
+    const container = readConfig(
+      this.state.meta(id)?.bundle ?? oops(`container ${id} has no bundle recorded`),
+    );
+    const filter = await this.seccompFor(container);
     let proc: NonNullable<OciConfigView["process"]>;
     if (typeof flags.process === "string") {
       try {
@@ -560,10 +585,16 @@ export class OciRuntime {
       ...(detach ? [] : [{ op: "die-with-parent" } as const]),
       { op: "join", pid: pid1 },
       ...(consoleSocket !== undefined ? [{ op: "tty", rows: 24, cols: 80, console: false } as const] : []),
-      ...(proc.user.additionalGids ? [{ op: "groups", gids: [...proc.user.additionalGids] } as const] : []),
-      { op: "setid", uid: proc.user.uid, gid: proc.user.gid },
-      ...(proc.noNewPrivileges || flags.noNewPrivs ? [{ op: "no-new-privs" } as const] : []),
-      { op: "chdir", path: proc.cwd || "/" },
+      // The container's own confinement: its bounding set (the exec's, from -p, when given) and filter.
+      ...identityOps({
+        uid: proc.user.uid,
+        gid: proc.user.gid,
+        ...(proc.user.additionalGids ? { groups: [...proc.user.additionalGids] } : {}),
+        workdir: proc.cwd || "/",
+        noNewPrivileges: proc.noNewPrivileges === true || flags.noNewPrivs === true,
+        capabilities: ociCapabilities((proc.capabilities ?? container.process?.capabilities)?.bounding),
+        ...(filter ? { seccompFilter: filter } : {}),
+      }),
     ];
     const env = Object.fromEntries(
       (proc.env ?? []).map((l) => [l.split("=")[0] ?? l, l.slice(l.indexOf("=") + 1)]),
@@ -625,6 +656,13 @@ export class OciRuntime {
         args: ["sh"],
         env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
         cwd: "/",
+        // runc spec's sets: a bundle made here behaves as one made by runc.
+        capabilities: Object.fromEntries(
+          ["bounding", "effective", "permitted"].map((k) => [
+            k,
+            ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+          ]),
+        ),
         rlimits: [{ type: "RLIMIT_NOFILE", hard: 1024, soft: 1024 }],
         noNewPrivileges: true,
       },
