@@ -10,7 +10,9 @@
 # RUNS runs each, round-robin, after one warm-up each; prints the medians and
 # each one's cost over nook's none. The guest runs under qemu's emulator
 # (TCG) on this host: absolute times are ~5-15x the host's; the differences
-# are what this measures.
+# are what this measures. NOOK_VM_NAME=NAME uses a guest already started with
+# `vm.sh start --name NAME --project .` (with .cache/bb.tar, a busybox
+# docker-archive, in the checkout) instead of starting one.
 #
 #   sudo bash scripts/bench/cgroups.sh
 #   sudo RUNS=20 PODMAN=install bash scripts/bench/cgroups.sh
@@ -18,7 +20,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 vm_dir=${NOOK_VM_DIR:-$repo/../shared/vm}
 RUNS=${RUNS:-10}
-name=nook-bench-$$
+name=${NOOK_VM_NAME:-nook-bench-$$}
 log() { printf 'bench: %s\n' "$*" >&2; }
 
 [ "$(id -u)" -eq 0 ] || { log "run as root (the guest image is built with debootstrap)"; exit 1; }
@@ -27,7 +29,7 @@ log() { printf 'bench: %s\n' "$*" >&2; }
 
 stage=$(mktemp -d /tmp/nook-bench-cg-XXXXXX)
 cleanup() {
-  "$vm_dir/vm.sh" stop --name "$name" >/dev/null 2>&1 || true
+  [ -n "${NOOK_VM_NAME:-}" ] || "$vm_dir/vm.sh" stop --name "$name" >/dev/null 2>&1 || true
   rm -rf "$stage"
 }
 trap cleanup EXIT
@@ -36,18 +38,21 @@ cp -r "$repo/dist" "$stage/dist"
 mkdir -p "$stage/node_modules"
 cp -r "$repo/node_modules/koffi" "$repo/node_modules/@koromix" "$stage/node_modules/" 2>/dev/null || cp -r "$repo/node_modules/koffi" "$stage/node_modules/"
 fixtures=$(bash "$repo/scripts/fixtures/build.sh" | tail -1)
-cp "$fixtures/busybox-docker.tar" "$stage/"
+mkdir -p "$stage/.cache"
+cp "$fixtures/busybox-docker.tar" "$stage/.cache/bb.tar"
 chmod -R a+rX "$stage"
 
-bash "$vm_dir/build-image.sh" >/dev/null
-"$vm_dir/vm.sh" start --name "$name" --project "$stage" >/dev/null
+if [ -z "${NOOK_VM_NAME:-}" ]; then
+  bash "$vm_dir/build-image.sh" >/dev/null
+  "$vm_dir/vm.sh" start --name "$name" --project "$stage" >/dev/null
+fi
 vm() { "$vm_dir/vm.sh" exec --name "$name" "$@"; }
 if [ "${PODMAN:-}" = install ]; then
   log "installing podman in the guest (slow under emulation)"
   vm --root -- sh -c 'apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends podman crun catatonit >/dev/null'
 fi
-vm -- node /project/dist/nook load -q -i /project/busybox-docker.tar
-has_podman=$(vm -- sh -c 'command -v podman >/dev/null && podman load -q -i /project/busybox-docker.tar >/dev/null && echo yes || echo no')
+vm -- node /project/dist/nook load -q -i /project/.cache/bb.tar
+has_podman=$(vm -- sh -c 'command -v podman >/dev/null && podman load -q -i /project/.cache/bb.tar >/dev/null && echo yes || echo no')
 
 # In the guest: one timing per line, "MODE MS", round-robin over the modes.
 vm -i -- sh -s > "$stage/times" <<GUEST

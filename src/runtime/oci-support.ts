@@ -21,7 +21,7 @@
 //   mounts of type bind (or options bind/rbind), tmpfs, proc, sysfs, devpts,
 //     mqueue, cgroup and cgroup2: what a user namespace may mount; no
 //     id-mapped mounts
-//   hooks (all six lists), annotations
+//   hooks: prestart, createRuntime, poststart, poststop (createContainer and startContainer only empty), annotations
 //   linux.namespaces: user, mount, pid, ipc, uts, network, cgroup, created or
 //     joined by path; not time
 //   linux.uidMappings and gidMappings; linux.devices, as binds of host nodes
@@ -73,6 +73,8 @@ type Check = (value: never, config: OciConfig) => readonly Issue[];
 export type Verdict = "honoured" | { readonly refused: string } | { readonly check: Check };
 
 const refused = (reason: string): Verdict => ({ refused: reason });
+const IN_CONTAINER_HOOKS =
+  "hooks that run in the container's namespaces (createContainer, startContainer) are not run by nook; prestart, createRuntime, poststart and poststop are";
 // Checks are typed by the codec of the field they sit on; the walk passes the decoded value.
 const check = <A>(f: (value: A, config: OciConfig) => readonly Issue[]): Verdict => ({ check: f as Check });
 
@@ -411,7 +413,14 @@ export const SUPPORT: ReadonlyMap<string, Verdict> = new Map<string, Verdict>([
 
   ...["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"].flatMap(
     (hook): [string, Verdict][] => [
-      [`hooks.${hook}`, "honoured"],
+      [
+        `hooks.${hook}`,
+        hook === "createContainer" || hook === "startContainer"
+          ? check((hooks: readonly unknown[]) =>
+              hooks.length === 0 ? [] : [{ at: "", reason: IN_CONTAINER_HOOKS }],
+            )
+          : "honoured",
+      ],
       [`hooks.${hook}[*].path`, "honoured"],
       [`hooks.${hook}[*].args`, "honoured"],
       [`hooks.${hook}[*].env`, "honoured"],

@@ -160,6 +160,41 @@ describeAs("sub", "nook oci, runc's command line", (user) => {
     expect((await oci(["list", "-q"])).stdout).toBe("");
   });
 
+  it("runs createRuntime, prestart, poststart and poststop hooks with the state on stdin; a failing prestart stops create", async () => {
+    const file = join(bundle, "config.json");
+    const saved = readFileSync(file, "utf8");
+    const out = join(dir, "hooks");
+    execFileSync("install", ["-d", "-o", String(user().uid), out]);
+    try {
+      const config = JSON.parse(saved) as Record<string, unknown> & { process: Record<string, unknown> };
+      config.process.args = ["echo", "ran"];
+      config.process.terminal = false;
+      config.hooks = Object.fromEntries(
+        ["createRuntime", "prestart", "poststart", "poststop"].map((k) => [
+          k,
+          [{ path: "/bin/sh", args: ["sh", "-c", `cat > ${out}/${k}.json`] }],
+        ]),
+      );
+      writeFileSync(file, JSON.stringify(config));
+      expect(await oci(["run", "-b", bundle, "hooked"])).toMatchObject({ code: 0, stdout: "ran\n" });
+      for (const k of ["createRuntime", "prestart", "poststart", "poststop"])
+        expect(JSON.parse(readFileSync(join(out, `${k}.json`), "utf8"))).toMatchObject({
+          id: "hooked",
+          bundle,
+        });
+      expect(JSON.parse(readFileSync(join(out, "prestart.json"), "utf8"))).toMatchObject({
+        status: "created",
+      });
+      config.hooks = { prestart: [{ path: "/bin/false" }] };
+      writeFileSync(file, JSON.stringify(config));
+      const failed = await ociDetached(["create", "-b", bundle, "hookfail"]);
+      expect(failed).toMatchObject({ code: 1, stderr: "prestart hook /bin/false failed: exit status 1\n" });
+      expect((await oci(["list", "-q"])).stdout).toBe("");
+    } finally {
+      writeFileSync(file, saved);
+    }
+  });
+
   it("honours a runc-made config.json: its capability bounding set, no_new_privs and a seccomp profile", async () => {
     const u = user();
     const rb = join(dir, "runc-bundle");

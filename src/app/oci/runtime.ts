@@ -16,6 +16,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { constants as osc } from "node:os";
 import { resolve, join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
@@ -243,6 +244,8 @@ export class OciRuntime {
     bundle: string,
     mode: "create" | "run",
     flags: Record<string, string | true>,
+    /** run: wait on exec.fifo too (its hooks run between create and start). */
+    waitForStart = mode === "create",
   ): Promise<{ helper: RunningHelper; dir: string }> {
     if (flags.preserveFds !== undefined && flags.preserveFds !== "0")
       oops("--preserve-fds: passing descriptors to the container is not supported");
@@ -266,7 +269,7 @@ export class OciRuntime {
         consoleSocket = (fd as E.Right<number>).right;
       }
       const fifo = this.state.fifo(id);
-      if (mode === "create") {
+      if (waitForStart) {
         const made = await mknod(fifo, S_IFIFO | 0o622, 0);
         if (E.isLeft(made)) oops(`mkfifo ${fifo}: errno ${made.left.errno}`);
       }
@@ -276,7 +279,7 @@ export class OciRuntime {
         ReturnType<typeof ociPlan> extends E.Either<string, infer P> ? P : never
       >((m) => oops(m))(
         ociPlan(config, bundle, dir, {
-          ...(mode === "create" ? { fifo } : {}),
+          ...(waitForStart ? { fifo } : {}),
           ...(consoleSocket !== undefined ? { consoleSocket } : {}),
           ...(seccompFilter ? { seccompFilter } : {}),
         }),
@@ -358,6 +361,7 @@ export class OciRuntime {
     const bundle = resolve(typeof flags.bundle === "string" ? flags.bundle : ".");
     const { helper } = await this.launch(id, bundle, "create", flags);
     await this.waitPid(id);
+    await this.createHooks(id, bundle);
     // The pid an engine waits for (conmon, as a subreaper, reaps what we leave): the monitor, our
     // child that outlives us, which leaves with pid 1's status. state's pid is pid 1's.
     if (typeof flags.pidFile === "string") writeFileSync(flags.pidFile, String(helper.child.pid ?? 0));
@@ -371,6 +375,13 @@ export class OciRuntime {
       oops(
         `cannot start a container that has ${status === "running" ? "already started" : status === "stopped" ? "stopped" : "not been created"}`,
       );
+    await this.release(id);
+    this.runHooks(id, this.state.meta(id)?.bundle, "poststart", false);
+    return 0;
+  }
+
+  /** Opens exec.fifo: the container's process, waiting in its last step, goes on to exec. */
+  private async release(id: string): Promise<void> {
     // Non-blocking: a container that died meanwhile must not hang us.
     const fd = openSync(this.state.fifo(id), fsc.O_RDONLY | fsc.O_NONBLOCK);
     try {
@@ -394,7 +405,68 @@ export class OciRuntime {
         // gone already
       }
     }
-    return 0;
+  }
+
+  /**
+   * The config's hooks of `kind`, each with the state on its stdin (runtime-spec
+   * config.md "POSIX-platform Hooks"), in the runtime's namespaces. A failing
+   * createRuntime or prestart hook fails the operation; poststart and poststop
+   * only warn.
+   */
+  private runHooks(
+    id: string,
+    bundle: string | undefined,
+    kind: "createRuntime" | "prestart" | "poststart" | "poststop",
+    fatal: boolean,
+    state?: Record<string, unknown>,
+  ): void {
+    if (!bundle) return;
+    const hooks =
+      (
+        readConfig(bundle) as {
+          hooks?: Record<
+            string,
+            readonly { path: string; args?: readonly string[]; env?: readonly string[]; timeout?: number }[]
+          >;
+        }
+      ).hooks?.[kind] ?? [];
+    const input = JSON.stringify(
+      state ?? this.state.state(id) ?? { ociVersion: "1.0.2", id, status: "stopped", bundle },
+    );
+    for (const h of hooks) {
+      const r = spawnSync(h.path, (h.args ?? [h.path]).slice(1), {
+        argv0: h.args?.[0] ?? h.path,
+        env: Object.fromEntries(
+          (h.env ?? []).map((l) => [l.split("=")[0] ?? l, l.slice(l.indexOf("=") + 1)]),
+        ),
+        input,
+        encoding: "utf8",
+        ...(h.timeout ? { timeout: h.timeout * 1000 } : {}),
+      });
+      const failed = r.error
+        ? r.error.message
+        : r.status !== 0
+          ? `exit status ${r.status ?? r.signal}`
+          : undefined;
+      if (failed === undefined) continue;
+      const message = `${kind} hook ${h.path} failed: ${failed}${r.stderr ? `: ${r.stderr.trim().split("\n")[0]}` : ""}`;
+      if (fatal) oops(message);
+      this.logError(`warning: ${message}`);
+    }
+  }
+
+  /** createRuntime and prestart, once the container is created; a failure ends it. */
+  private async createHooks(id: string, bundle: string): Promise<void> {
+    try {
+      this.runHooks(id, bundle, "createRuntime", true);
+      this.runHooks(id, bundle, "prestart", true);
+    } catch (e) {
+      const pid = this.state.pid(id);
+      if (pid !== undefined) await this.signal(pid, osc.signals.SIGKILL);
+      for (let i = 0; i < 500 && this.state.status(id) !== "stopped"; i++) await sleep(10);
+      this.state.remove(id);
+      throw e;
+    }
   }
 
   private async run(args: string[]): Promise<number> {
@@ -427,16 +499,26 @@ export class OciRuntime {
       ]);
       return this.start([id]);
     }
+    const hooks = (readConfig(bundle) as { hooks?: Record<string, readonly unknown[]> }).hooks ?? {};
+    const staged = ["createRuntime", "prestart", "poststart"].some((k) => (hooks[k]?.length ?? 0) > 0);
     const fwd = forwardSignals();
     let status: number;
     try {
-      const { helper } = await this.launch(id, bundle, "run", flags);
+      const { helper } = await this.launch(id, bundle, "run", flags, staged);
       if (typeof flags.pidFile === "string") writeFileSync(flags.pidFile, String(await this.waitPid(id)));
+      if (staged) {
+        await this.waitPid(id);
+        await this.createHooks(id, bundle);
+        await this.release(id);
+        this.runHooks(id, bundle, "poststart", false);
+      }
       status = await waitForwarding(helper, fwd);
     } finally {
       fwd.close();
     }
+    const last = this.state.state(id);
     if (!flags.keep) this.state.remove(id);
+    this.runHooks(id, bundle, "poststop", false, last);
     return status;
   }
 
@@ -481,7 +563,10 @@ export class OciRuntime {
       if (pid !== undefined) await this.signal(pid, osc.signals.SIGKILL);
       for (let i = 0; i < 1000 && this.state.status(id) !== "stopped"; i++) await sleep(10);
     }
+    const bundle = this.state.meta(id)?.bundle;
+    const last = this.state.state(id);
     this.state.remove(id);
+    this.runHooks(id, bundle, "poststop", false, last);
     return 0;
   }
 

@@ -167,8 +167,8 @@ const FLAG_BITS = {
 
 /**
  * The filter for a container with these capabilities (names as the kernel's
- * headers spell them, CAP_SYS_ADMIN). Two unconditional rules that give one
- * syscall different actions are refused, naming both, as libseccomp would.
+ * headers spell them, CAP_SYS_ADMIN). Of an unconditional allow and deny for
+ * one syscall the deny stands; two different denials are refused, naming both.
  */
 export const resolveProfile = (
   p: Profile,
@@ -184,9 +184,18 @@ export const resolveProfile = (
       const entry = byName.get(name) ?? { rules: [] };
       byName.set(name, entry);
       if (s.args && s.args.length > 0) entry.rules.push(...rulesOf(action, s.args));
-      else if (entry.action !== undefined && entry.action !== action)
-        return `syscalls[${i}]: ${name} already has another action, from syscalls[${entry.from}]`;
-      else if (entry.action === undefined) {
+      else if (entry.action !== undefined && entry.action !== action) {
+        // Engines resolve Docker's includes/excludes themselves and may pass both
+        // an allow and a deny for one syscall (Podman's profile allows setns in
+        // its main list and denies it without CAP_SYS_ADMIN): the deny stands.
+        // Two different denials are a contradiction, refused by name.
+        if (entry.action !== RET.ALLOW && action !== RET.ALLOW)
+          return `syscalls[${i}]: ${name} already has another action, from syscalls[${entry.from}]`;
+        if (entry.action === RET.ALLOW) {
+          entry.action = action;
+          entry.from = i;
+        }
+      } else if (entry.action === undefined) {
         entry.action = action;
         entry.from = i;
       }

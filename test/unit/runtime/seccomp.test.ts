@@ -293,16 +293,30 @@ describe("profiles from files", () => {
     expect(run(prog, AUDIT.x86_64, X32 + 83)).toBe(RET.KILL_PROCESS); // no x32 in this filter
   });
 
-  it("refuses two actions for one syscall, naming both rules", () => {
+  it("lets a deny stand over an allow for one syscall (Podman's profiles have both), and refuses two denials", () => {
     const p: Profile = {
       defaultAction: "SCMP_ACT_ERRNO",
       syscalls: [
-        { names: ["read", "mkdir"], action: "SCMP_ACT_ALLOW" },
+        { names: ["read", "mkdir", "setns"], action: "SCMP_ACT_ALLOW" },
         { names: ["mkdir"], action: "SCMP_ACT_ERRNO" },
         { names: ["read"], action: "SCMP_ACT_ALLOW" },
+        { names: ["setns"], action: "SCMP_ACT_ERRNO", errnoRet: 1 },
       ],
     };
-    expect(resolveProfile(p, CAPS, X86_64)).toBe(
+    const r = resolveProfile(p, CAPS, X86_64);
+    if (typeof r === "string") throw new Error(r);
+    const action = (name: string) => r.syscalls.find((s) => s.name === name)?.action;
+    expect(action("read")).toBe(RET.ALLOW);
+    expect(action("mkdir")).not.toBe(RET.ALLOW);
+    expect(action("setns")).not.toBe(RET.ALLOW);
+    const twice: Profile = {
+      defaultAction: "SCMP_ACT_ALLOW",
+      syscalls: [
+        { names: ["mkdir"], action: "SCMP_ACT_ERRNO" },
+        { names: ["mkdir"], action: "SCMP_ACT_KILL" },
+      ],
+    };
+    expect(resolveProfile(twice, CAPS, X86_64)).toBe(
       "syscalls[1]: mkdir already has another action, from syscalls[0]",
     );
   });
