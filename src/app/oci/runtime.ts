@@ -443,8 +443,10 @@ export class OciRuntime {
         encoding: "utf8",
         ...(h.timeout ? { timeout: h.timeout * 1000 } : {}),
       });
-      const failed = r.error
-        ? r.error.message
+      // A hook that does not read the state ends before its stdin is written: not a failure of its own.
+      const error = r.error && (r.error as NodeJS.ErrnoException).code !== "EPIPE" ? r.error : undefined;
+      const failed = error
+        ? error.message
         : r.status !== 0
           ? `exit status ${r.status ?? r.signal}`
           : undefined;
