@@ -38,6 +38,8 @@
 // as findings of kind "ignored", with the few known fields the spec lets a
 // runtime ignore (memory.kernel, unknown capability names), for the runtime
 // to log as warnings.
+import { CAPABILITIES as KERNEL_CAPABILITIES } from "./capabilities.js";
+import { ACTIONS, ARCHES, OPERATORS } from "./seccomp/profile.js";
 import * as t from "io-ts";
 import {
   CONFIG_FILE,
@@ -139,52 +141,8 @@ const mountOptions = (options: readonly string[]): readonly Issue[] =>
     o === "idmap" || o === "ridmap" ? [{ at: `[${i}]`, reason: IDMAP_REASON }] : [],
   );
 
-// capabilities(7), as of Linux 5.9 (CAP_CHECKPOINT_RESTORE is 40).
-const CAPABILITIES = new Set(
-  [
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "DAC_READ_SEARCH",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "SETGID",
-    "SETUID",
-    "SETPCAP",
-    "LINUX_IMMUTABLE",
-    "NET_BIND_SERVICE",
-    "NET_BROADCAST",
-    "NET_ADMIN",
-    "NET_RAW",
-    "IPC_LOCK",
-    "IPC_OWNER",
-    "SYS_MODULE",
-    "SYS_RAWIO",
-    "SYS_CHROOT",
-    "SYS_PTRACE",
-    "SYS_PACCT",
-    "SYS_ADMIN",
-    "SYS_BOOT",
-    "SYS_NICE",
-    "SYS_RESOURCE",
-    "SYS_TIME",
-    "SYS_TTY_CONFIG",
-    "MKNOD",
-    "LEASE",
-    "AUDIT_WRITE",
-    "AUDIT_CONTROL",
-    "SETFCAP",
-    "MAC_OVERRIDE",
-    "MAC_ADMIN",
-    "SYSLOG",
-    "WAKE_ALARM",
-    "BLOCK_SUSPEND",
-    "AUDIT_READ",
-    "PERFMON",
-    "BPF",
-    "CHECKPOINT_RESTORE",
-  ].map((c) => `CAP_${c}`),
-);
+// capabilities(7), as nook numbers them (runtime/capabilities.ts).
+const CAPABILITIES = new Set(KERNEL_CAPABILITIES.map((c) => `CAP_${c}`));
 
 // config.md, "Linux Process": a capability that cannot be granted is logged
 // as a warning; the runtime SHOULD NOT fail.
@@ -272,61 +230,19 @@ const oneOf =
   };
 
 // defs-linux.json, SeccompAction, SeccompArch, SeccompFlag, SeccompOperators.
-const SECCOMP_ACTIONS = [
-  "SCMP_ACT_KILL",
-  "SCMP_ACT_KILL_PROCESS",
-  "SCMP_ACT_KILL_THREAD",
-  "SCMP_ACT_TRAP",
-  "SCMP_ACT_ERRNO",
-  "SCMP_ACT_TRACE",
-  "SCMP_ACT_ALLOW",
-  "SCMP_ACT_LOG",
-  "SCMP_ACT_NOTIFY",
-];
+const SECCOMP_ACTIONS: readonly string[] = ACTIONS;
 const NOTIFY_REASON = "seccomp notification: nook does not pass the listener's descriptor to an agent";
 const seccompAction = oneOf(SECCOMP_ACTIONS, "seccomp action", (v) =>
   v === "SCMP_ACT_NOTIFY" ? NOTIFY_REASON : undefined,
 );
-const SECCOMP_ARCHES = [
-  "SCMP_ARCH_X86",
-  "SCMP_ARCH_X86_64",
-  "SCMP_ARCH_X32",
-  "SCMP_ARCH_ARM",
-  "SCMP_ARCH_AARCH64",
-  "SCMP_ARCH_MIPS",
-  "SCMP_ARCH_MIPS64",
-  "SCMP_ARCH_MIPS64N32",
-  "SCMP_ARCH_MIPSEL",
-  "SCMP_ARCH_MIPSEL64",
-  "SCMP_ARCH_MIPSEL64N32",
-  "SCMP_ARCH_PPC",
-  "SCMP_ARCH_PPC64",
-  "SCMP_ARCH_PPC64LE",
-  "SCMP_ARCH_S390",
-  "SCMP_ARCH_S390X",
-  "SCMP_ARCH_PARISC",
-  "SCMP_ARCH_PARISC64",
-  "SCMP_ARCH_RISCV64",
-  "SCMP_ARCH_LOONGARCH64",
-  "SCMP_ARCH_M68K",
-  "SCMP_ARCH_SH",
-  "SCMP_ARCH_SHEB",
-];
+const SECCOMP_ARCHES: readonly string[] = ARCHES;
 const SECCOMP_FLAGS = [
   "SECCOMP_FILTER_FLAG_TSYNC",
   "SECCOMP_FILTER_FLAG_LOG",
   "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
   "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
 ];
-const SECCOMP_OPERATORS = [
-  "SCMP_CMP_NE",
-  "SCMP_CMP_LT",
-  "SCMP_CMP_LE",
-  "SCMP_CMP_EQ",
-  "SCMP_CMP_GE",
-  "SCMP_CMP_GT",
-  "SCMP_CMP_MASKED_EQ",
-];
+const SECCOMP_OPERATORS: readonly string[] = OPERATORS;
 const eachOf =
   (f: (v: string) => readonly Issue[]) =>
   (vs: readonly string[]): readonly Issue[] =>

@@ -25,7 +25,7 @@ import { startHelper, type HelperOp, type RunningHelper } from "../../runtime/he
 import type { IdMapPlan } from "../../runtime/idmap.js";
 import { currentIdMapPlan, usernsOps } from "../../runtime/userns.js";
 import { connectUnix, mknod, pidfdOpen, pidfdSendSignal, S_IFIFO } from "../../sys/libc.js";
-import { identityOps } from "../../runtime/container-ops.js";
+import { identityOps, MASKED_PATHS, READONLY_PATHS } from "../../runtime/container-ops.js";
 import { forwardSignals, waitForwarding } from "../unshare.js";
 import { CONFIG_FILE, decodeConfig } from "../../runtime/oci-spec.js";
 import { formatFinding, unsupported } from "../../runtime/oci-support.js";
@@ -111,6 +111,16 @@ const signalOf = (s: string | undefined): number => {
   ) as keyof typeof osc.signals;
   return osc.signals[name] ?? oops(`unknown signal "${s}"`);
 };
+
+/** create's and run's flags (runc's). */
+const CREATE_VALUED = {
+  "--bundle": "bundle",
+  "-b": "bundle",
+  "--pid-file": "pidFile",
+  "--console-socket": "consoleSocket",
+  "--preserve-fds": "preserveFds",
+};
+const CREATE_BOOLS = { "--no-pivot": "noPivot", "--no-new-keyring": "noNewKeyring" };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -346,17 +356,7 @@ export class OciRuntime {
   }
 
   private async create(args: string[]): Promise<number> {
-    const { flags, rest } = parseFlags(
-      args,
-      {
-        "--bundle": "bundle",
-        "-b": "bundle",
-        "--pid-file": "pidFile",
-        "--console-socket": "consoleSocket",
-        "--preserve-fds": "preserveFds",
-      },
-      { "--no-pivot": "noPivot", "--no-new-keyring": "noNewKeyring" },
-    );
+    const { flags, rest } = parseFlags(args, CREATE_VALUED, CREATE_BOOLS);
     const id = this.id(rest);
     const bundle = resolve(typeof flags.bundle === "string" ? flags.bundle : ".");
     const { helper } = await this.launch(id, bundle, "create", flags);
@@ -472,23 +472,12 @@ export class OciRuntime {
   }
 
   private async run(args: string[]): Promise<number> {
-    const { flags, rest } = parseFlags(
-      args,
-      {
-        "--bundle": "bundle",
-        "-b": "bundle",
-        "--pid-file": "pidFile",
-        "--console-socket": "consoleSocket",
-        "--preserve-fds": "preserveFds",
-      },
-      {
-        "--detach": "detach",
-        "-d": "detach",
-        "--no-pivot": "noPivot",
-        "--no-new-keyring": "noNewKeyring",
-        "--keep": "keep",
-      },
-    );
+    const { flags, rest } = parseFlags(args, CREATE_VALUED, {
+      ...CREATE_BOOLS,
+      "--detach": "detach",
+      "-d": "detach",
+      "--keep": "keep",
+    });
     const id = this.id(rest);
     const bundle = resolve(typeof flags.bundle === "string" ? flags.bundle : ".");
     if (flags.detach) {
@@ -804,19 +793,8 @@ export class OciRuntime {
           { type: "mount" },
           ...(flags.rootless ? [{ type: "user" }] : [{ type: "network" }]),
         ],
-        maskedPaths: [
-          "/proc/acpi",
-          "/proc/asound",
-          "/proc/kcore",
-          "/proc/keys",
-          "/proc/latency_stats",
-          "/proc/timer_list",
-          "/proc/timer_stats",
-          "/proc/sched_debug",
-          "/sys/firmware",
-          "/proc/scsi",
-        ],
-        readonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
+        maskedPaths: [...MASKED_PATHS],
+        readonlyPaths: [...READONLY_PATHS],
       },
     };
     writeFileSync(file, `${JSON.stringify(spec, null, "\t")}\n`);

@@ -63,7 +63,8 @@ const Arg = t.intersection([
 ]);
 export type Arg = t.TypeOf<typeof Arg>;
 
-const ARCHES = [
+/** libseccomp's architecture names (runtime-spec defs-linux.json's SeccompArch). */
+export const ARCHES = [
   "SCMP_ARCH_X86",
   "SCMP_ARCH_X86_64",
   "SCMP_ARCH_X32",
@@ -84,6 +85,8 @@ const ARCHES = [
   "SCMP_ARCH_PARISC64",
   "SCMP_ARCH_RISCV64",
   "SCMP_ARCH_LOONGARCH64",
+  "SCMP_ARCH_M68K",
+  "SCMP_ARCH_SH",
 ] as const;
 const Arch = oneOf(ARCHES, "SCMP_ARCH_*");
 
