@@ -60,6 +60,7 @@ static const struct
   { "--net-wait", NH_OP_NET_WAIT, 1 },
   { "--setgroups-clear", NH_OP_SETGROUPS_CLEAR, 0 },
   { "--die-with-parent", NH_OP_DIE_WITH_PARENT, 0 },
+  { "--hup-with-parent", NH_OP_HUP_WITH_PARENT, 0 },
   { "--setid", NH_OP_SETID, 1 },
   { "--chdir", NH_OP_CHDIR, 1 },
   { "--unshare", NH_OP_UNSHARE, 1 },
@@ -204,11 +205,11 @@ op_net_wait (struct nh_config *cfg, const char *pid_file, struct nh_error *err)
  * --die-with-parent). The death signal survives execve. If nook died before
  * the prctl, our parent is already someone else: exit now. */
 static int
-op_die_with_parent (struct nh_error *err)
+op_die_with_parent (int sig, struct nh_error *err)
 {
   pid_t parent = getppid ();
 
-  if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0)
+  if (prctl (PR_SET_PDEATHSIG, sig) < 0)
     return nh_fail (err, errno, "prctl PR_SET_PDEATHSIG");
   if (getppid () != parent || parent == 1)
     return nh_fail (err, ESRCH, "nook exited before the helper started");
@@ -238,7 +239,9 @@ run_op (struct nh_config *cfg, const struct nh_op *op, struct nh_error *err)
     case NH_OP_SETGROUPS_CLEAR:
       return setgroups (0, NULL) < 0 ? nh_fail (err, errno, "setgroups") : 0;
     case NH_OP_DIE_WITH_PARENT:
-      return op_die_with_parent (err);
+      return op_die_with_parent (SIGKILL, err);
+    case NH_OP_HUP_WITH_PARENT:
+      return op_die_with_parent (SIGHUP, err);
     case NH_OP_SETID:
       return op_setid (op, err);
     case NH_OP_CHDIR:

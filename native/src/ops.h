@@ -14,6 +14,8 @@ enum nh_op_kind
                            that helper (its pid in PIDFILE) is ended with the container */
   NH_OP_SETGROUPS_CLEAR, /* --setgroups-clear: drop supplementary groups */
   NH_OP_DIE_WITH_PARENT, /* --die-with-parent: SIGKILL when nook dies */
+  NH_OP_HUP_WITH_PARENT, /* --hup-with-parent: SIGHUP when nook dies; a waiting parent passes it on to pid 1
+                            and kills it 2 s later, so that it can still clean up (--rm-after) */
   NH_OP_SETID,          /* --setid UID:GID: setresgid then setresuid */
   NH_OP_CHDIR,          /* --chdir DIR */
   /* Container setup (container.c), in the order nook gives them: */

@@ -17,6 +17,7 @@ export type HelperOp =
   | { readonly op: "userns" }
   | { readonly op: "setgroups-clear" }
   | { readonly op: "die-with-parent" }
+  | { readonly op: "hup-with-parent" }
   | { readonly op: "unshare"; readonly namespaces: readonly ("mount" | "pid" | "ipc" | "uts" | "net")[] }
   | { readonly op: "rm-after"; readonly path: string }
   | { readonly op: "mount-private" }
@@ -97,6 +98,8 @@ export const helperArgs = (ops: readonly HelperOp[], argv: readonly string[]): s
         return ["--userns"];
       case "setgroups-clear":
         return ["--setgroups-clear"];
+      case "hup-with-parent":
+        return ["--hup-with-parent"];
       case "die-with-parent":
         return ["--die-with-parent"];
       case "unshare":

@@ -3,11 +3,11 @@
 // a rootfs of the host's static busybox; runc's verbs and their states; root
 // reading and deleting a user's container; and Podman running its containers
 // through nook (podman --runtime).
-import { execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
-import { describeAs, runAs, type RunResult } from "../support/nook.js";
+import { describeAs, descendants, runAs, type RunResult } from "../support/nook.js";
 import type { TestUser } from "../support/users.js";
 
 const runtimeBin = (): string => join(inject("stage"), "dist", "nook-runtime");
@@ -127,6 +127,29 @@ describeAs("sub", "nook oci, runc's command line", (user) => {
     expect((await ociDetached(["create", "-b", bundle, "forced"])).code).toBe(0);
     expect((await oci(["delete", "--force", "forced"])).code).toBe(0);
     expect((await oci(["list", "-q"])).stdout).toBe("");
+  });
+
+  it("run killed with SIGKILL leaves no process of the container and no state", async () => {
+    setArgs(["sh", "-c", "echo up; exec sleep 60"]);
+    const u = user();
+    const child = spawn(
+      "runuser",
+      ["-u", u.name, "--", process.execPath, runtimeBin(), "--root", root, "run", "-b", bundle, "killed"],
+      {
+        stdio: ["ignore", "pipe", "ignore"],
+      },
+    );
+    await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+    // The node process of nook oci run (runuser's child), killed outright.
+    const nookPid = descendants(child.pid!).find((p) =>
+      readFileSync(`/proc/${p}/cmdline`, "utf8").includes("nook-runtime"),
+    );
+    expect(nookPid).toBeDefined();
+    const inside = descendants(nookPid!);
+    process.kill(nookPid!, "SIGKILL");
+    for (let i = 0; i < 50 && inside.some((p) => existsSync(`/proc/${p}`)); i++) await sleep(100);
+    expect(inside.filter((p) => existsSync(`/proc/${p}`))).toEqual([]);
+    expect(existsSync(join(root, "killed"))).toBe(false);
   });
 
   it("refuses what it cannot do by field, and bad ids and verbs in one line, with runc's exit status", async () => {

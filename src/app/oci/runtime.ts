@@ -301,12 +301,12 @@ export class OciRuntime {
         if (E.isLeft(current)) oops(current.left.message);
         idMap = (current as E.Right<IdMapPlan>).right;
       }
+      // run: a nook killed outright takes the container with it (a hangup, then SIGKILL 2 s later, from
+      // the monitor), and the monitor removes the state either way unless --keep.
       const ops: HelperOp[] = [
-        ...(idMap
-          ? usernsOps(idMap, mode === "create")
-          : mode === "run"
-            ? [{ op: "die-with-parent" } as const]
-            : []),
+        ...(mode === "run" ? [{ op: "hup-with-parent" } as const] : []),
+        ...(idMap ? usernsOps(idMap, true) : []),
+        ...(mode === "run" && !flags.keep ? [{ op: "rm-after", path: dir } as const] : []),
         ...plan.ops,
       ];
       const started = await startHelper(
