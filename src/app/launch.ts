@@ -15,7 +15,7 @@ import type { Store } from "../store/store.js";
 import { bootId, processStat } from "../sys/proc.js";
 import { join } from "node:path";
 import { attachNetwork } from "../network/attach.js";
-import { runtimeDir } from "../store/runtime-dir.js";
+import { runtimeDir } from "./locations.js";
 import { forwardSignals, waitForwarding } from "./unshare.js";
 
 /** Where a detached container's log moves to ctr.log.1 (Podman's log_size_max is off by default; Docker's json-file keeps one file unbounded). */

@@ -43,6 +43,7 @@ import { endNetworkHelperIn } from "./containers.js";
 import { launchAttached, launchDetached } from "./launch.js";
 import { uniqueName } from "./names.js";
 import { chooseDriver, devFuseUsable, type Driver } from "./storage-driver.js";
+import { configuredNetwork } from "./locations.js";
 
 export interface RunRequest {
   readonly image: string;
@@ -320,7 +321,7 @@ const newContainerId = (): string => {
 const networkFor = (
   req: RunRequest,
 ): E.Either<NookError, { mode: NetworkMode; ports: PortSpec[]; addHosts: HostEntry[] }> => {
-  const mode = parseNetwork(req.network, (tool) => which(tool) !== undefined);
+  const mode = parseNetwork(req.network ?? configuredNetwork(), (tool) => which(tool) !== undefined);
   if (E.isLeft(mode)) return fail(mode.left);
   const ports: PortSpec[] = [];
   for (const p of req.publish) {
