@@ -382,10 +382,12 @@ const keepIdDriver = (chosen: Driver, forced: Driver | undefined): E.Either<Nook
       "use --storage-driver fuse-overlayfs, or leave --storage-driver out",
     );
   if (which("fuse-overlayfs") && devFuseUsable()) return E.right("fuse-overlayfs");
-  return fail(
-    "--userns=keep-id needs fuse-overlayfs (to show the image's owners under your own id without copying the image), and it is not usable here",
-    "install fuse-overlayfs (apt-get install fuse-overlayfs) and make /dev/fuse readable and writable",
-  );
+  return E.left({
+    _tag: "FuseUnavailable",
+    message:
+      "--userns=keep-id needs fuse-overlayfs (to show the image's owners under your own id without copying the image), and it is not usable here",
+    hint: "install fuse-overlayfs (apt-get install fuse-overlayfs) and make /dev/fuse readable and writable",
+  });
 };
 
 /**
