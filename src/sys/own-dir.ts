@@ -17,6 +17,12 @@ const STICKY = 0o1000;
 
 const code = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? "error";
 
+/** Why lstat failed, as a clause: EACCES means a directory above is another user's private one. */
+const unreadable = (e: unknown): string =>
+  code(e) === "EACCES"
+    ? "is in a directory you may not look into (EACCES)"
+    : `cannot be looked at (${code(e)})`;
+
 /**
  * A symbolic link counts only when we own the link itself: in a sticky
  * directory such as /tmp nobody else can then re-point it after we looked.
@@ -26,9 +32,7 @@ const resolved = (path: string, uid: number): Stats | DirVerdict | "missing" => 
   try {
     st = lstatSync(path);
   } catch (e) {
-    return code(e) === "ENOENT"
-      ? "missing"
-      : { kind: "foreign", path, reason: `cannot be looked at (${code(e)})` };
+    return code(e) === "ENOENT" ? "missing" : { kind: "foreign", path, reason: unreadable(e) };
   }
   if (!st.isSymbolicLink()) return st;
   if (st.uid !== uid) return { kind: "foreign", path, reason: `is a symbolic link of uid ${st.uid}` };
@@ -66,7 +70,7 @@ export const ownDir = (path: string, uid: number = process.getuid?.() ?? 0): Dir
       st = statSync(p);
     } catch (e) {
       if (code(e) === "ENOENT" && p !== dirname(p)) continue;
-      return { kind: "foreign", path: p, reason: `cannot be looked at (${code(e)})` };
+      return { kind: "foreign", path: p, reason: unreadable(e) };
     }
     if (!st.isDirectory()) return { kind: "foreign", path: p, reason: "is not a directory" };
     if (st.uid === uid || (st.mode & STICKY) !== 0) return { kind: "creatable", parent: p };
