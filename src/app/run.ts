@@ -44,6 +44,7 @@ import { launchAttached, launchDetached } from "./launch.js";
 import { uniqueName } from "./names.js";
 import { chooseDriver, devFuseUsable, type Driver } from "./storage-driver.js";
 import { configuredNetwork } from "./locations.js";
+import { resolveDevices } from "./devices.js";
 
 export interface RunRequest {
   readonly image: string;
@@ -86,6 +87,10 @@ export interface RunRequest {
   readonly bindCwd: boolean;
   /** --ulimit NAME=SOFT[:HARD] */
   readonly ulimits: readonly string[];
+  /** --device /dev/X[:/dev/Y][:rwm] or vendor.com/class=name (CDI) */
+  readonly devices: readonly string[];
+  /** --env-host: the user's environment, over the image's. */
+  readonly envHost: boolean;
 }
 
 const fail = (message: string, hint?: string): E.Either<NookError, never> =>
@@ -137,17 +142,24 @@ const parseEnvLine = (line: string, host: NodeJS.ProcessEnv): string | undefined
   return v === undefined ? undefined : `${line}=${v}`;
 };
 
-/** Image Env, then --env-file lines, then -e: later settings of a name win. */
+/** nook's own variables, which say where this nook keeps things, stay out of --env-host. */
+const hostEnvironment = (host: NodeJS.ProcessEnv): string[] =>
+  Object.entries(host)
+    .filter(([k, v]) => v !== undefined && !k.startsWith("_NOOK_"))
+    .map(([k, v]) => `${k}=${v}`);
+
+/** Image Env, then the host's (--env-host), then --env-file lines, then -e: later settings of a name win. */
 export const environment = (
   image: readonly string[],
   files: readonly string[],
   flags: readonly string[],
   host: NodeJS.ProcessEnv,
+  envHost = false,
 ): string[] => {
   const out = new Map<string, string>([
     ["PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
   ]);
-  for (const e of [...image, ...files, ...flags]) {
+  for (const e of [...image, ...(envHost ? hostEnvironment(host) : []), ...files, ...flags]) {
     const line = parseEnvLine(e, host);
     if (line === undefined) continue;
     const eq = line.indexOf("=");
@@ -503,13 +515,24 @@ export const createContainer = async (
     binds.push({ src: process.cwd(), dst: process.cwd(), readOnly: false });
   const id = newContainerId();
   const hostname = req.hostname ?? id.slice(0, 12);
-  const env = environment(config?.Env ?? [], envFiles, req.env, process.env);
+  const env = environment(config?.Env ?? [], envFiles, req.env, process.env, req.envHost);
+  const devices = resolveDevices(req.devices, {
+    uid: self.uid,
+    gid: self.gid,
+    groups: process.getgroups?.() ?? [],
+    keepsGroups: single,
+  });
+  if (E.isLeft(devices)) return devices;
+  binds.push(...devices.right.binds);
+  // CDI's env edits apply to the finished environment, as the CDI runtimes apply them.
+  const cdiNames = new Set(devices.right.env.map((e) => e.slice(0, e.indexOf("="))));
   const withDefaults = [
     `HOSTNAME=${hostname}`,
     `HOME=${req.bindHome && req.user === undefined ? self.home : user.right.home}`,
     ...(req.tty ? ["TERM=xterm"] : []),
     ...env,
-  ];
+  ].filter((e) => !cdiNames.has(e.slice(0, e.indexOf("="))));
+  withDefaults.push(...devices.right.env);
   const net = networkFor(req);
   if (E.isLeft(net)) return net;
   const dir = prepareDir(store, id, hostname, req.rm && !detached, {
