@@ -98,19 +98,19 @@ export const storeLocation = (): E.Either<NookError, StorePlace> => {
 export const openStore = (): Store => {
   const place = storeLocation();
   if (E.isLeft(place)) throw new NookFailure(place.left);
-  const { path, why, movedFrom } = place.right;
+  const { path, why, moved, movedFrom } = place.right;
   const made = makePrivateDir(
     path,
     "the store",
     "choose a directory of yours with --root DIR or NOOK_STORAGE=DIR",
   );
   if (E.isLeft(made)) throw new NookFailure(made.left);
-  if (movedFrom !== undefined && !existsSync(join(path, MOVED))) {
+  if (moved && !existsSync(join(path, MOVED))) {
     // Once, when the moved store is first made: every later command would repeat it.
     process.stderr.write(
       `nook: note: ${why}: the store is ${path} (nook info shows where everything lives)\n`,
     );
-    writeFileSync(join(path, MOVED), `${movedFrom}\n`, { mode: 0o600 });
+    writeFileSync(join(path, MOVED), `${movedFrom ?? ""}\n`, { mode: 0o600 });
   }
   return new Store(path);
 };

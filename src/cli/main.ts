@@ -31,6 +31,7 @@ import { InfoCommand } from "./commands/info.js";
 import { DoctorCommand } from "./commands/doctor.js";
 import { SaveCommand } from "./commands/save.js";
 import { SystemDfCommand } from "./commands/system/df.js";
+import { SystemResetCommand } from "./commands/system/reset.js";
 import { TagCommand } from "./commands/tag.js";
 import { UnshareCommand } from "./commands/unshare.js";
 import { usageErrorLine, type SyntaxErrorLike } from "./usage-error.js";
@@ -75,6 +76,7 @@ const COMMANDS = [
   SaveCommand,
   ImagePruneCommand,
   SystemDfCommand,
+  SystemResetCommand,
   LoginCommand,
   LogoutCommand,
   UnshareCommand,

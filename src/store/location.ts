@@ -44,7 +44,9 @@ export interface Place {
 }
 
 export interface StorePlace extends Place {
-  /** The default it replaces, when the store was moved to local disk. */
+  /** Moved to local disk from where it would be (a network file system, or no home of the user's). */
+  readonly moved?: true;
+  /** The default it replaces, when there was one. */
   readonly movedFrom?: string;
 }
 
@@ -153,6 +155,7 @@ export const storePlace = (
   return E.right({
     path: local,
     why: `${reason}: moved to local disk`,
+    moved: true,
     ...(base ? { movedFrom: base.path } : {}),
   });
 };

@@ -103,6 +103,7 @@ describe("the store", () => {
         E.right({
           path: `/var/tmp/nook-${UID}`,
           why: `/home/u/.local/share/nook is on ${name}, which cannot hold files of subordinate ids nor overlay upper dirs reliably: moved to local disk`,
+          moved: true,
           movedFrom: "/home/u/.local/share/nook",
         }),
       );
@@ -170,6 +171,7 @@ describe("the store", () => {
       E.right({
         path: `/var/tmp/nook-${UID}`,
         why: "you have no home directory of your own (HOME=/nonexistent): moved to local disk",
+        moved: true,
       }),
     );
   });
