@@ -529,7 +529,7 @@ const sessionChecks = (f: DoctorFacts): Check[] => [
         "systemd user bus",
         false,
         "warn",
-        "no socket at $DBUS_SESSION_BUS_ADDRESS or $XDG_RUNTIME_DIR/bus: the systemd cgroup manager cannot be used; nook uses cgroupfs where delegated, else none",
+        "no socket at $DBUS_SESSION_BUS_ADDRESS or $XDG_RUNTIME_DIR/bus: the systemd cgroup manager cannot be used without it",
         `as root: loginctl enable-linger ${f.user}; then export XDG_RUNTIME_DIR=/run/user/${f.uid}`,
       ),
   !f.linger.systemd
