@@ -110,7 +110,9 @@ export const hostDeviceBind = (
 };
 
 /** The spec files of each directory, *.json, *.yaml and *.yml, in name order; a missing directory has none. */
-export const loadCdiSpecs = (dirs: readonly string[]): { specs: LoadedSpec[]; errors: string[] } => {
+export const loadCdiSpecs = async (
+  dirs: readonly string[],
+): Promise<{ specs: LoadedSpec[]; errors: string[] }> => {
   const specs: LoadedSpec[] = [];
   const errors: string[] = [];
   for (const dir of dirs) {
@@ -131,7 +133,8 @@ export const loadCdiSpecs = (dirs: readonly string[]): { specs: LoadedSpec[]; er
         errors.push(`${path}: ${(e as Error).message}`);
         continue;
       }
-      const spec = parseCdiSpec(text, path);
+      const yaml = path.endsWith(".json") ? undefined : await import("yaml");
+      const spec = parseCdiSpec(text, path, (t) => yaml?.parse(t));
       if (E.isLeft(spec)) errors.push(spec.left.message);
       else specs.push({ path, spec: spec.right });
     }
@@ -231,7 +234,10 @@ export interface DeviceEdits {
 }
 
 /** Every --device flag as binds and environment, checked against the host before anything is made. */
-export const resolveDevices = (flags: readonly string[], who: Opener): E.Either<NookError, DeviceEdits> => {
+export const resolveDevices = async (
+  flags: readonly string[],
+  who: Opener,
+): Promise<E.Either<NookError, DeviceEdits>> => {
   const binds: BindMount[] = [];
   const cdi: string[] = [];
   for (const f of flags) {
@@ -246,7 +252,7 @@ export const resolveDevices = (flags: readonly string[], who: Opener): E.Either<
     binds.push(bind.right);
   }
   if (cdi.length === 0) return E.right({ binds, env: [] });
-  const { specs, errors } = loadCdiSpecs(cdiSpecDirs());
+  const { specs, errors } = await loadCdiSpecs(cdiSpecDirs());
   const edits = resolveCdi(cdi, specs);
   if (E.isLeft(edits))
     return errors.length > 0 && /no CDI spec defines it/.test(edits.left.message)

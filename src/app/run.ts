@@ -516,7 +516,7 @@ export const createContainer = async (
   const id = newContainerId();
   const hostname = req.hostname ?? id.slice(0, 12);
   const env = environment(config?.Env ?? [], envFiles, req.env, process.env, req.envHost);
-  const devices = resolveDevices(req.devices, {
+  const devices = await resolveDevices(req.devices, {
     uid: self.uid,
     gid: self.gid,
     groups: process.getgroups?.() ?? [],

@@ -10,7 +10,6 @@
 // nodes is app/devices.ts's.
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { parse as parseYaml } from "yaml";
 import { decode } from "../lib/decode.js";
 import type { NookError } from "../lib/errors.js";
 
@@ -94,8 +93,16 @@ const KNOWN_VERSION = /^0\.[3-8]\.\d+$/;
 const fail = (message: string, hint?: string): E.Either<NookError, never> =>
   E.left({ _tag: "CdiFailed", message, ...(hint ? { hint } : {}) });
 
-/** A spec file's text, JSON or YAML by its name, decoded; the file's path names every error. */
-export const parseCdiSpec = (text: string, path: string): E.Either<NookError, CdiSpec> => {
+/**
+ * A spec file's text, JSON or YAML by its name, decoded; the file's path
+ * names every error. The YAML parser is passed in: loading it costs tens of
+ * milliseconds, which only a run that reads a YAML spec should pay.
+ */
+export const parseCdiSpec = (
+  text: string,
+  path: string,
+  parseYaml: (text: string) => unknown,
+): E.Either<NookError, CdiSpec> => {
   let doc: unknown;
   try {
     doc = path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);

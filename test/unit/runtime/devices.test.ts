@@ -1,5 +1,6 @@
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { parseCdiSpec, resolveCdi, type LoadedSpec } from "../../../src/runtime/cdi.js";
 import { parseDevice } from "../../../src/runtime/devices.js";
 
@@ -31,7 +32,7 @@ describe("--device", () => {
 });
 
 const spec = (path: string, text: string): LoadedSpec => {
-  const s = parseCdiSpec(text, path);
+  const s = parseCdiSpec(text, path, parseYaml);
   if (E.isLeft(s)) throw new Error(s.left.message);
   return { path, spec: s.right };
 };
@@ -85,13 +86,18 @@ devices:
     const bad = parseCdiSpec(
       '{"cdiVersion":"0.6.0","kind":"v.com/c","devices":[{"name":"x"}]}',
       "/etc/cdi/x.json",
+      parseYaml,
     );
     expect(E.isLeft(bad) && bad.left.message).toBe(
       "CDI spec /etc/cdi/x.json.devices[0].containerEdits: expected container edits, got nothing",
     );
-    const version = parseCdiSpec('{"cdiVersion":"1.0.0","kind":"v.com/c","devices":[]}', "/etc/cdi/v.json");
+    const version = parseCdiSpec(
+      '{"cdiVersion":"1.0.0","kind":"v.com/c","devices":[]}',
+      "/etc/cdi/v.json",
+      parseYaml,
+    );
     expect(E.isLeft(version) && version.left.message).toMatch(/cdiVersion 1\.0\.0 is not one nook reads/);
-    const yaml = parseCdiSpec("kind: [", "/etc/cdi/y.yaml");
+    const yaml = parseCdiSpec("kind: [", "/etc/cdi/y.yaml", parseYaml);
     expect(E.isLeft(yaml) && yaml.left.message).toMatch(/^CDI spec \/etc\/cdi\/y\.yaml: not YAML/);
   });
 });
