@@ -10,6 +10,7 @@ import { NookFailure, type NookError } from "../lib/errors.js";
 import { configFilePath, parseConfig, type NookConfig } from "../store/config-file.js";
 import {
   configHome,
+  homeOf,
   runtimePlace,
   storePlace,
   type HostFacts,
@@ -143,4 +144,20 @@ export const runtimeDir = (): E.Either<NookError, string> => {
 export const configuredNetwork = (): string | undefined => {
   const cfg = configFile();
   return E.isRight(cfg) ? cfg.right.settings.network : undefined;
+};
+
+/**
+ * The environment as far as nook may trust it to name the user's own files:
+ * an XDG_RUNTIME_DIR of another user's (runuser and setpriv pass root's on)
+ * is dropped, and a HOME of another user's gives way to the passwd home, so
+ * that credentials (auth.json) and registries.conf are neither read from nor
+ * written into another user's directories.
+ */
+export const ownEnv = (env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv => {
+  const facts = hostFacts(env);
+  const out = { ...env };
+  if (env.XDG_RUNTIME_DIR && facts.ownDir(env.XDG_RUNTIME_DIR).kind !== "own") delete out.XDG_RUNTIME_DIR;
+  const home = homeOf(facts);
+  if (home) out.HOME = home.path;
+  return out;
 };
