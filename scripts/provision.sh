@@ -23,7 +23,8 @@ PACKAGES=(
   python3                       # fixture layer tars with exact owners
   curl                          # benchmarks wait for their registry with it
   tmux                          # drives nook run -it in the tests as a person would
-  util-linux                    # runuser, setpriv, unshare
+  util-linux                    # runuser, setpriv, unshare, su
+  sudo                          # sudo -u, one of the ways in without a login session
   libcap2-bin                   # setcap/getcap (file-capability tests)
   procps psmisc                 # pgrep/fuser in tests
   apache2-utils                 # htpasswd -B: the basic-auth test registry's bcrypt file
@@ -31,7 +32,7 @@ PACKAGES=(
   podman                        # the pull benchmark's reference (scripts/bench/pull.sh)
   hyperfine                     # runs the benchmarks
 )
-TOOLS=(gcc newuidmap newgidmap fuse-overlayfs slirp4netns pasta docker-registry skopeo umoci busybox python3 runuser setpriv setcap
+TOOLS=(gcc newuidmap newgidmap fuse-overlayfs slirp4netns pasta docker-registry skopeo umoci busybox python3 runuser setpriv sudo setcap
   htpasswd openssl podman hyperfine)
 SUB_USER=nook-sub
 NOSUB_USER=nook-nosub

@@ -5,8 +5,8 @@
 // of another user. Each runs a container with slirp4netns (whose API socket
 // lives in the runtime directory) and says where its runtime directory is;
 // none writes into another user's directory, and one planted by the other
-// test user is refused. (sudo is not installed on the test host: `sudo -u`
-// is `runuser -u` with a password prompt in front, and is not tested.)
+// test user is refused. `sudo -u` too (Debian's sudoers: env_reset, HOME set
+// to the target user's).
 import { spawn } from "node:child_process";
 import {
   chmodSync,
@@ -84,6 +84,11 @@ describeAs("sub", "nook without a login session", (user) => {
         ...ROOT_ENV,
         XDG_RUNTIME_DIR: rootRuntime,
         XDG_DATA_HOME: s.dataHome,
+      }),
+    "sudo -u": (args) =>
+      run("sudo", ["-u", user().name, "--", "env", `XDG_DATA_HOME=${s.dataHome}`, node, nookBin(), ...args], {
+        ...ROOT_ENV,
+        XDG_RUNTIME_DIR: rootRuntime,
       }),
     "setpriv --reuid --regid --init-groups": (args) =>
       run(
