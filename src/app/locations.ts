@@ -7,7 +7,7 @@ import { userInfo } from "node:os";
 import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import { NookFailure, type NookError } from "../lib/errors.js";
-import { configFilePath, parseConfig, type NookConfig } from "../store/config-file.js";
+import { configFilePath, parseConfig, type CgroupManager, type NookConfig } from "../store/config-file.js";
 import {
   configHome,
   homeOf,
@@ -138,6 +138,16 @@ export const runtimeDir = (): E.Either<NookError, string> => {
     "the runtime directory",
     "remove it, or set XDG_RUNTIME_DIR (or --runroot) to a directory of yours (mode 0700)",
   );
+};
+
+/**
+ * The cgroup manager config.toml names (systemd, cgroupfs or none), or
+ * undefined for nook's own choice; for the cgroup managers (src/cgroups/),
+ * which nook doctor's user-bus check informs: systemd needs the user's bus.
+ */
+export const configuredCgroupManager = (): CgroupManager | undefined => {
+  const cfg = configFile();
+  return E.isRight(cfg) ? cfg.right.settings.cgroup_manager : undefined;
 };
 
 /** The default network mode from config.toml (--network overrides it). */
