@@ -23,7 +23,8 @@ PACKAGES=(
   python3                       # fixture layer tars with exact owners
   curl                          # benchmarks wait for their registry with it
   tmux                          # drives nook run -it in the tests as a person would
-  util-linux                    # runuser, setpriv, unshare
+  util-linux                    # runuser, setpriv, unshare, su
+  sudo                          # sudo -u, one of the ways in without a login session
   libcap2-bin                   # setcap/getcap (file-capability tests)
   procps psmisc                 # pgrep/fuser in tests
   apache2-utils                 # htpasswd -B: the basic-auth test registry's bcrypt file
@@ -33,7 +34,7 @@ PACKAGES=(
   qemu-system-x86 qemu-utils    # the systemd guest of the vm tests (../shared/vm/: cgroup v2 delegation)
   debootstrap e2fsprogs         # build that guest's image
 )
-TOOLS=(gcc newuidmap newgidmap fuse-overlayfs slirp4netns pasta docker-registry skopeo umoci busybox python3 runuser setpriv setcap
+TOOLS=(gcc newuidmap newgidmap fuse-overlayfs slirp4netns pasta docker-registry skopeo umoci busybox python3 runuser setpriv sudo setcap
   htpasswd openssl podman hyperfine qemu-system-x86_64 qemu-img debootstrap)
 SUB_USER=nook-sub
 NOSUB_USER=nook-nosub

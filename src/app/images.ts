@@ -8,7 +8,7 @@ import { familiarName, formatReference, parseReference } from "../image/referenc
 import type { NookError } from "../lib/errors.js";
 import { Containers } from "../store/containers.js";
 import type { ImageRecord } from "../store/records.js";
-import { defaultStoreRoot, Store } from "../store/store.js";
+import type { Store } from "../store/store.js";
 
 export interface ImageView {
   readonly record: ImageRecord;
@@ -18,7 +18,7 @@ export interface ImageView {
   readonly size: number;
 }
 
-export const openStore = (): Store => new Store(defaultStoreRoot());
+export { openStore } from "./locations.js";
 
 const layerSizes = async (store: Store, record: ImageRecord): Promise<number> => {
   let total = 0;

@@ -4,8 +4,9 @@
 // an environment variable. One extra process start (~0.1 s) per command,
 // instead of a protocol for shipping layer streams into a worker.
 import { readFileSync } from "node:fs";
-import type * as E from "fp-ts/lib/Either.js";
+import * as E from "fp-ts/lib/Either.js";
 import type { NookError } from "../lib/errors.js";
+import { storeLocation } from "./locations.js";
 import { unshare } from "./unshare.js";
 
 const MARK = "_NOOK_IN_USERNS";
@@ -27,7 +28,10 @@ export const fullIdMap = (): boolean => {
 };
 
 /** Runs `nook ARGS` as root of the user's namespace; resolves to its exit status. */
-export const reexecInUserns = (args: readonly string[]): Promise<E.Either<NookError, number>> => {
+export const reexecInUserns = async (args: readonly string[]): Promise<E.Either<NookError, number>> => {
+  // Decided out here, where the uid is the user's (inside it is 0), and inherited.
+  const store = storeLocation();
+  if (E.isLeft(store)) return store;
   process.env[MARK] = "1";
   const entry = process.argv[1] ?? "nook";
   return unshare([process.execPath, entry, ...args]);

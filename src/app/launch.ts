@@ -16,7 +16,7 @@ import { bootId, processStat } from "../sys/proc.js";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { attachNetwork } from "../network/attach.js";
-import { runtimeDir } from "../store/runtime-dir.js";
+import { configuredCgroupManager, runtimeDir } from "./locations.js";
 import { checkLimits, chooseManager, place, readHost, release } from "../cgroups/manager.js";
 import type { HelperError } from "../runtime/helper.js";
 import { forwardSignals, waitForwarding } from "./unshare.js";
@@ -69,8 +69,10 @@ const cgroupHook = async (
 > => {
   const s = record.spec;
   const host = readHost();
+  // --cgroup-manager as given at create, else config.toml's cgroup_manager.
+  const asked = s.cgroupManager ?? configuredCgroupManager();
   const choice = chooseManager(host, {
-    ...(s.cgroupManager ? { manager: s.cgroupManager } : {}),
+    ...(asked ? { manager: asked } : {}),
     ...(s.cgroupsDisabled ? { disabled: true } : {}),
   });
   if (E.isLeft(choice)) return choice;

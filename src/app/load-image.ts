@@ -5,7 +5,7 @@ import { stat } from "node:fs/promises";
 import * as E from "fp-ts/lib/Either.js";
 import type { NookError } from "../lib/errors.js";
 import { probeWhiteouts } from "../rootfs/whiteout-probe.js";
-import { defaultStoreRoot, Store } from "../store/store.js";
+import { openStore } from "./locations.js";
 import { fullIdMap } from "./in-userns.js";
 import { loadImages, type LoadedImage, type LoadEvents, type LoadSource } from "./load.js";
 
@@ -36,7 +36,7 @@ export const loadImage = async (
 ): Promise<E.Either<NookError, LoadedImage[]>> => {
   const source = await openSource(input, stdin);
   if (E.isLeft(source)) return source;
-  const store = new Store(defaultStoreRoot());
+  const store = openStore();
   store.init();
   const whiteouts = await probeWhiteouts(store.root);
   return loadImages(store, source.right, {

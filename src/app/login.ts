@@ -5,6 +5,7 @@ import { candidates } from "../image/registries-conf.js";
 import { parseReference } from "../image/reference.js";
 import { EMPTY_REGISTRIES_CONF } from "../image/registries-conf.js";
 import type { NookError } from "../lib/errors.js";
+import { ownEnv } from "./locations.js";
 import { RegistryClient, type Credentials } from "../registry/client.js";
 import {
   credentialsFor,
@@ -35,16 +36,16 @@ export const login = async (input: string, creds: Credentials): Promise<E.Either
   const client = new RegistryClient({ host: endpoint.host, insecure: endpoint.insecure }, "", creds);
   const checked = await client.checkLogin();
   if (E.isLeft(checked)) return checked;
-  return storeCredentials(loginAuthFile(process.env), host.right, creds);
+  return storeCredentials(loginAuthFile(ownEnv()), host.right, creds);
 };
 
 export const logout = async (input: string): Promise<E.Either<NookError, string>> => {
   const host = registryHost(input);
   if (E.isLeft(host)) return host;
-  const removed = removeCredentials(loginAuthFile(process.env), host.right);
+  const removed = removeCredentials(loginAuthFile(ownEnv()), host.right);
   if (E.isLeft(removed)) return removed;
   if (removed.right) return E.right(host.right);
-  const elsewhere = credentialsFor(host.right, process.env);
+  const elsewhere = credentialsFor(host.right, ownEnv());
   return E.left({
     _tag: "NotLoggedIn",
     message: `not logged in to ${host.right}`,

@@ -2,7 +2,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import type { NookError } from "../lib/errors.js";
 import { probeWhiteouts } from "../rootfs/whiteout-probe.js";
-import { defaultStoreRoot, Store } from "../store/store.js";
+import { openStore } from "./locations.js";
 import { fullIdMap } from "./in-userns.js";
 import { pull, type Pulled } from "./pull.js";
 import type { PullEvents } from "./pull-events.js";
@@ -15,7 +15,7 @@ export const pullImage = async (
 ): Promise<E.Either<NookError, Pulled>> => {
   const checked = checkPullRequest(req);
   if (E.isLeft(checked)) return checked;
-  const store = new Store(defaultStoreRoot());
+  const store = openStore();
   store.init();
   const whiteouts = await probeWhiteouts(store.root);
   return pull(checked.right.ref, store, {

@@ -24,6 +24,7 @@ import { Store } from "../store/store.js";
 import type { LayerJob } from "./fetch-layer.js";
 import { LayerWorkers } from "./run-layer-worker.js";
 import type { PullEvents } from "./pull-events.js";
+import { ownEnv } from "./locations.js";
 
 export interface PullOptions {
   readonly platform?: Platform;
@@ -227,10 +228,8 @@ export const pull = async (
 ): Promise<E.Either<NookError, Pulled>> => {
   store.init();
   store.clearStaleTemp();
-  const conf = await loadRegistriesConf(
-    registriesConfPaths(process.env, process.env.HOME ?? "/"),
-    confReader,
-  )();
+  const env = ownEnv();
+  const conf = await loadRegistriesConf(registriesConfPaths(env, env.HOME ?? "/"), confReader)();
   if (E.isLeft(conf)) return conf;
   const sources = candidates(ref, conf.right);
   if (E.isLeft(sources)) return sources;
@@ -240,7 +239,7 @@ export const pull = async (
       const endpoint = opts.tlsVerify === false ? { ...listed, insecure: true } : listed;
       const creds = credentialsFor(
         endpoint.host === "registry-1.docker.io" ? "docker.io" : endpoint.host,
-        process.env,
+        env,
       );
       if (E.isLeft(creds)) return creds;
       const client = new RegistryClient(endpoint, endpoint.repository, creds.right);

@@ -1,6 +1,7 @@
 // nook run: an image's config and the command line become a container spec,
 // the spec becomes nook-helper ops (runtime/container-ops.ts), and the helper
 // runs the container in the foreground; its exit status is nook's.
+import { configuredCgroupManager } from "./locations.js";
 import { checkLimits, chooseManager, readHost } from "../cgroups/manager.js";
 import type { Limits } from "../cgroups/limits.js";
 import { spawnSync } from "node:child_process";
@@ -49,6 +50,8 @@ import { launchAttached, launchDetached } from "./launch.js";
 import { profileCopy, readProfileFile } from "./seccomp-filter.js";
 import { uniqueName } from "./names.js";
 import { chooseDriver, devFuseUsable, type Driver } from "./storage-driver.js";
+import { configuredNetwork } from "./locations.js";
+import { resolveDevices } from "./devices.js";
 
 export interface RunRequest {
   readonly image: string;
@@ -104,6 +107,10 @@ export interface RunRequest {
   /** --cap-add and --cap-drop, as given */
   readonly capAdd: readonly string[];
   readonly capDrop: readonly string[];
+  /** --device /dev/X[:/dev/Y][:rwm] or vendor.com/class=name (CDI) */
+  readonly devices: readonly string[];
+  /** --env-host: the user's environment, over the image's. */
+  readonly envHost: boolean;
 }
 
 const fail = (message: string, hint?: string): E.Either<NookError, never> =>
@@ -155,17 +162,24 @@ const parseEnvLine = (line: string, host: NodeJS.ProcessEnv): string | undefined
   return v === undefined ? undefined : `${line}=${v}`;
 };
 
-/** Image Env, then --env-file lines, then -e: later settings of a name win. */
+/** nook's own variables, which say where this nook keeps things, stay out of --env-host. */
+const hostEnvironment = (host: NodeJS.ProcessEnv): string[] =>
+  Object.entries(host)
+    .filter(([k, v]) => v !== undefined && !k.startsWith("_NOOK_"))
+    .map(([k, v]) => `${k}=${v}`);
+
+/** Image Env, then the host's (--env-host), then --env-file lines, then -e: later settings of a name win. */
 export const environment = (
   image: readonly string[],
   files: readonly string[],
   flags: readonly string[],
   host: NodeJS.ProcessEnv,
+  envHost = false,
 ): string[] => {
   const out = new Map<string, string>([
     ["PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
   ]);
-  for (const e of [...image, ...files, ...flags]) {
+  for (const e of [...image, ...(envHost ? hostEnvironment(host) : []), ...files, ...flags]) {
     const line = parseEnvLine(e, host);
     if (line === undefined) continue;
     const eq = line.indexOf("=");
@@ -348,7 +362,7 @@ const newContainerId = (): string => {
 const networkFor = (
   req: RunRequest,
 ): E.Either<NookError, { mode: NetworkMode; ports: PortSpec[]; addHosts: HostEntry[] }> => {
-  const mode = parseNetwork(req.network, (tool) => which(tool) !== undefined);
+  const mode = parseNetwork(req.network ?? configuredNetwork(), (tool) => which(tool) !== undefined);
   if (E.isLeft(mode)) return fail(mode.left);
   const ports: PortSpec[] = [];
   for (const p of req.publish) {
@@ -409,10 +423,12 @@ const keepIdDriver = (chosen: Driver, forced: Driver | undefined): E.Either<Nook
       "use --storage-driver fuse-overlayfs, or leave --storage-driver out",
     );
   if (which("fuse-overlayfs") && devFuseUsable()) return E.right("fuse-overlayfs");
-  return fail(
-    "--userns=keep-id needs fuse-overlayfs (to show the image's owners under your own id without copying the image), and it is not usable here",
-    "install fuse-overlayfs (apt-get install fuse-overlayfs) and make /dev/fuse readable and writable",
-  );
+  return E.left({
+    _tag: "FuseUnavailable",
+    message:
+      "--userns=keep-id needs fuse-overlayfs (to show the image's owners under your own id without copying the image), and it is not usable here",
+    hint: "install fuse-overlayfs (apt-get install fuse-overlayfs) and make /dev/fuse readable and writable",
+  });
 };
 
 /**
@@ -517,8 +533,9 @@ export const createContainer = async (
   if (E.isLeft(rlimits)) return rlimits;
   // A limit this host cannot enforce fails now, before anything is made.
   const host = readHost();
+  const asked = req.cgroupManager ?? configuredCgroupManager();
   const manager = chooseManager(host, {
-    ...(req.cgroupManager ? { manager: req.cgroupManager } : {}),
+    ...(asked ? { manager: asked } : {}),
     ...(req.cgroupsDisabled ? { disabled: true } : {}),
   });
   if (E.isLeft(manager)) return manager;
@@ -546,13 +563,24 @@ export const createContainer = async (
     binds.push({ src: process.cwd(), dst: process.cwd(), readOnly: false });
   const id = newContainerId();
   const hostname = req.hostname ?? id.slice(0, 12);
-  const env = environment(config?.Env ?? [], envFiles, req.env, process.env);
+  const env = environment(config?.Env ?? [], envFiles, req.env, process.env, req.envHost);
+  const devices = await resolveDevices(req.devices, {
+    uid: self.uid,
+    gid: self.gid,
+    groups: process.getgroups?.() ?? [],
+    keepsGroups: single,
+  });
+  if (E.isLeft(devices)) return devices;
+  binds.push(...devices.right.binds);
+  // CDI's env edits apply to the finished environment, as the CDI runtimes apply them.
+  const cdiNames = new Set(devices.right.env.map((e) => e.slice(0, e.indexOf("="))));
   const withDefaults = [
     `HOSTNAME=${hostname}`,
     `HOME=${req.bindHome && req.user === undefined ? self.home : user.right.home}`,
     ...(req.tty ? ["TERM=xterm"] : []),
     ...env,
-  ];
+  ].filter((e) => !cdiNames.has(e.slice(0, e.indexOf("="))));
+  withDefaults.push(...devices.right.env);
   const net = networkFor(req);
   if (E.isLeft(net)) return net;
   const sysctls: Sysctl[] = [];

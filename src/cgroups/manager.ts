@@ -121,12 +121,19 @@ const DELEGATE_FIX =
 /** The manager for this start: the one asked for, or the best this host offers. */
 export const chooseManager = (
   host: CgroupHost,
-  asked: { readonly manager?: "systemd" | "cgroupfs"; readonly disabled?: boolean },
+  /** manager "none" (config.toml's cgroup_manager) is --cgroups disabled. */
+  asked: { readonly manager?: "systemd" | "cgroupfs" | "none"; readonly disabled?: boolean },
 ): E.Either<NookError, Choice> => {
   const bad = (message: string, hint: string): E.Either<NookError, never> =>
     E.left({ _tag: "CgroupUnavailable", message, hint });
   if (asked.disabled)
     return E.right({ kind: "none", why: "--cgroups disabled", fix: "drop --cgroups disabled" });
+  if (asked.manager === "none")
+    return E.right({
+      kind: "none",
+      why: "cgroup_manager = none in config.toml",
+      fix: "set cgroup_manager to systemd or cgroupfs in config.toml, or remove it",
+    });
   if (!host.v2) {
     const why = "this host has cgroup v1 or hybrid cgroups; rootless limits need cgroup v2 (unified)";
     const fix =

@@ -61,6 +61,13 @@ export abstract class ContainerOptions extends NookCommand {
     description:
       "bind the current directory at its own path, start there, as yourself (implies --userns=keep-id)",
   });
+  device = Option.Array("--device", [], {
+    description: "a host device, /dev/X[:/dev/Y][:rwm], or a CDI device, vendor.com/class=name",
+  });
+  envHost = Option.Boolean("--env-host", false, {
+    description:
+      "give the container your environment (then the image's is overridden, -e and --env-file still win)",
+  });
   ulimit = Option.Array("--ulimit", [], {
     description: "a resource limit, NAME=SOFT[:HARD] (nofile=1024:2048, nproc=512, core=0...)",
   });
@@ -170,6 +177,8 @@ export abstract class ContainerOptions extends NookCommand {
       sysctls: this.sysctl ?? [],
       capAdd: this.capAdd ?? [],
       capDrop: this.capDrop ?? [],
+      devices: this.device ?? [],
+      envHost: this.envHost,
       ...(this.name !== undefined ? { name: this.name } : {}),
       ...(this.entrypoint !== undefined ? { entrypoint: this.entrypoint } : {}),
       ...(this.workdir !== undefined ? { workdir: this.workdir } : {}),

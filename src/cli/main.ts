@@ -31,8 +31,10 @@ import { StopCommand } from "./commands/container/stop.js";
 import { WaitCommand } from "./commands/container/wait.js";
 import { InfoCommand } from "./commands/info.js";
 import { OciCommand } from "./commands/oci.js";
+import { DoctorCommand } from "./commands/doctor.js";
 import { SaveCommand } from "./commands/save.js";
 import { SystemDfCommand } from "./commands/system/df.js";
+import { SystemResetCommand } from "./commands/system/reset.js";
 import { TagCommand } from "./commands/tag.js";
 import { UnshareCommand } from "./commands/unshare.js";
 import { usageErrorLine, type SyntaxErrorLike } from "./usage-error.js";
@@ -69,6 +71,7 @@ const COMMANDS = [
   UpdateCommand,
   PortCommand,
   InfoCommand,
+  DoctorCommand,
   PullCommand,
   ImagesCommand,
   ImageInspectCommand,
@@ -78,6 +81,7 @@ const COMMANDS = [
   SaveCommand,
   ImagePruneCommand,
   SystemDfCommand,
+  SystemResetCommand,
   LoginCommand,
   LogoutCommand,
   UnshareCommand,
@@ -114,8 +118,42 @@ export const buildCli = (argv: readonly string[] = []): Cli => {
   return cli;
 };
 
-export const main = async (argv: string[], context: BaseContext = Cli.defaultContext): Promise<number> => {
-  trace(`main ${argv.join(" ")}`);
+/**
+ * Global options before the command (Podman's): --root DIR (the store) and
+ * --runroot DIR (sockets). They reach app/locations.ts, and the nooks this
+ * one runs, through the environment; the rest of argv is the command's.
+ */
+const GLOBALS: Readonly<Record<string, string>> = {
+  "--root": "_NOOK_ROOT_FLAG",
+  "--runroot": "_NOOK_RUNROOT_FLAG",
+};
+
+export const takeGlobalOptions = (
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): { argv: string[] } | { error: string } => {
+  let i = 0;
+  for (;;) {
+    const word = argv[i] ?? "";
+    const eq = word.indexOf("=");
+    const name = eq < 0 ? word : word.slice(0, eq);
+    const variable = GLOBALS[name];
+    if (variable === undefined) return { argv: argv.slice(i) };
+    const value = eq < 0 ? argv[i + 1] : word.slice(eq + 1);
+    if (value === undefined || !value.startsWith("/")) return { error: `${name} needs an absolute path` };
+    env[variable] = value;
+    i += eq < 0 ? 2 : 1;
+  }
+};
+
+export const main = async (args: string[], context: BaseContext = Cli.defaultContext): Promise<number> => {
+  trace(`main ${args.join(" ")}`);
+  const taken = takeGlobalOptions(args, process.env);
+  if ("error" in taken) {
+    context.stderr.write(`nook: ${taken.error}\n`);
+    return EXIT_USAGE;
+  }
+  const argv = taken.argv;
   const cli = buildCli(argv);
   let command: Command<BaseContext>;
   try {

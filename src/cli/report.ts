@@ -9,8 +9,41 @@ export interface ErrorSink {
 
 const oneLine = (s: string): string => s.trim().replace(/\s*\n\s*/g, "; ");
 
-export const formatNookError = (e: NookError): string =>
-  `nook: ${oneLine(e.message)}\n${e.hint ? `hint: ${oneLine(e.hint)}\n` : ""}`;
+/**
+ * Errors that `nook doctor` has a check for, which says more than the error
+ * can (the sysctls, which tool, whose directory, the fix): only these end by
+ * pointing to it.
+ */
+const DOCTOR_TAGS = new Set([
+  "IdMapToolMissing",
+  "IdMapToolNotPrivileged",
+  "IdMapToolFailed",
+  "IdMapWriteFailed",
+  "SubuidMissing",
+  "SubgidMissing",
+  "HelperMissing",
+  "LocationRefused",
+  "RuntimeDir",
+  "FuseUnavailable",
+]);
+
+export const doctorHasDetails = (e: NookError): boolean => {
+  if (DOCTOR_TAGS.has(e._tag)) return true;
+  if (e._tag !== "HelperStepFailed") return false;
+  const step = (e as NookError & { step?: string }).step ?? "";
+  return step.startsWith("unshare user namespace") || step.includes("fuse-overlayfs");
+};
+
+const DOCTOR = "run `nook doctor` for details";
+
+export const formatNookError = (e: NookError): string => {
+  const hint = doctorHasDetails(e)
+    ? e.hint
+      ? `${oneLine(e.hint)}; ${DOCTOR}`
+      : DOCTOR
+    : e.hint && oneLine(e.hint);
+  return `nook: ${oneLine(e.message)}\n${hint ? `hint: ${hint}\n` : ""}`;
+};
 
 /** Prints a NookError and returns its exit status. */
 export const reportError = (stderr: ErrorSink, e: NookError): number => {

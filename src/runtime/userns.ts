@@ -9,15 +9,13 @@ import { pipe } from "fp-ts/lib/function.js";
 import { startHelper, type HelperError, type HelperOp, type RunningHelper } from "./helper.js";
 import { planIdMap, type IdMapPlan, type IdMapPlanError } from "./idmap.js";
 import { applyIdMap, type IdMapError } from "./newidmap.js";
-import { readRanges, type Owner } from "./subid.js";
+import { subidSource, type Owner } from "./subid.js";
 
 export type UsernsError = HelperError | IdMapError | IdMapPlanError;
 
 const { ENOSPC, EPERM, EACCES } = constants.errno;
-const SUBUID = "/etc/subuid";
-const SUBGID = "/etc/subgid";
 
-const currentOwner = (): Owner & { gid: number } => {
+export const currentOwner = (): Owner & { gid: number } => {
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
   let name: string | undefined;
@@ -29,10 +27,10 @@ const currentOwner = (): Owner & { gid: number } => {
   return { id: uid, gid, name };
 };
 
-/** The id map this user's namespaces get, from /etc/subuid and /etc/subgid. */
+/** The id map this user's namespaces get, from /etc/subuid and /etc/subgid (or NSS: subid.ts). */
 export const currentIdMapPlan: TE.TaskEither<UsernsError, IdMapPlan> = async () => {
   const who = currentOwner();
-  const [uids, gids] = await Promise.all([readRanges(SUBUID, who), readRanges(SUBGID, who)]);
+  const { uids, gids } = await subidSource(who);
   const planned = planIdMap({ uid: who.id, gid: who.gid, name: who.name }, uids, gids);
   return "plan" in planned ? E.right(planned.plan) : E.left(planned.error);
 };

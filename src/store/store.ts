@@ -25,15 +25,6 @@ import { ImageRecord, LayerRecord } from "./records.js";
 
 export type StoreError = { readonly _tag: "StoreCorrupt" | "StoreIo"; readonly message: string };
 
-export interface StoreEnv {
-  readonly XDG_DATA_HOME?: string;
-  readonly HOME?: string;
-}
-
-/** $XDG_DATA_HOME/nook, else ~/.local/share/nook (the XDG base directory spec). */
-export const defaultStoreRoot = (env: StoreEnv = process.env): string =>
-  join(env.XDG_DATA_HOME || join(env.HOME || "/", ".local", "share"), "nook");
-
 const ioError = (what: string, e: unknown): StoreError => ({
   _tag: "StoreIo",
   message: `${what}: ${(e as Error).message}`,

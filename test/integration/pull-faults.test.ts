@@ -2,7 +2,7 @@
 // that breaks blobs on purpose: each failure is one clear line, the store
 // keeps nothing partial, and the next pull succeeds.
 import { spawn } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect, inject, it } from "vitest";
 import { startAuthRegistry, type AuthRegistry } from "../support/auth-registry.js";
@@ -248,6 +248,22 @@ for (const kind of ["basic", "token"] as const) {
       const again = await s.nook(["logout", reg.host], { env });
       expect(again.code).toBe(125);
       expect(again.stderr).toBe(`nook: not logged in to ${reg.host}\n`);
+    });
+
+    it("never keeps credentials in another user's XDG_RUNTIME_DIR (runuser and setpriv pass root's on)", async () => {
+      const s = await fresh();
+      const u = user();
+      const theirs = mkdtempSync("/tmp/nook-theirs-");
+      chmodSync(theirs, 0o777);
+      const config = (await runAs(u, ["mktemp", "-d", "/tmp/nook-config-XXXXXX"])).stdout.trim();
+      files.push(join(config, "x"), join(theirs, "x"));
+      const env = { XDG_RUNTIME_DIR: theirs, XDG_CONFIG_HOME: config };
+      const ok = await s.nook(["login", "-u", reg.user, "-p", reg.password, reg.host], { env });
+      expect(ok.stdout).toBe("Login Succeeded!\n");
+      expect(readdirSync(theirs)).toEqual([]);
+      expect(existsSync(join(config, "containers", "auth.json"))).toBe(true);
+      expect((await s.nook(["pull", "-q", `${reg.host}/busybox`], { env })).code).toBe(0);
+      expect((await s.nook(["logout", reg.host], { env })).code).toBe(0);
     });
 
     it("reads Docker's config.json in the user's home", async () => {

@@ -28,6 +28,12 @@ const rangeOf = (file: string, name: string, uid: number): string | undefined =>
   return line?.split(":").slice(1).join(":");
 };
 
+export const passwdEntry = (name: string): TestUser => {
+  const u = passwd(name);
+  if (!u) throw new Error(`no user ${name}: run scripts/provision.sh as root`);
+  return u;
+};
+
 const passwd = (name: string): TestUser | undefined => {
   const line = readFileSync("/etc/passwd", "utf8")
     .split("\n")

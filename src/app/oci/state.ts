@@ -6,11 +6,11 @@
 //   created   pid written by the monitor, exec.fifo still there (waiting for start)
 //   running   exec.fifo consumed, pid 1 alive
 //   stopped   exit written, or pid 1 gone
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as t from "io-ts";
 import { decodeJson } from "../../lib/decode.js";
-import { runtimeDir } from "../../store/runtime-dir.js";
+import { runtimeDir } from "../locations.js";
 import * as E from "fp-ts/lib/Either.js";
 
 export type OciStatus = "creating" | "created" | "running" | "stopped";
@@ -26,9 +26,11 @@ const ExitFile = t.type({ exitCode: t.number });
 
 /** --root, else $XDG_RUNTIME_DIR/nook-runtime, else the private runtime dir's. */
 export const defaultRoot = (env: NodeJS.ProcessEnv = process.env): E.Either<string, string> => {
-  if (env.XDG_RUNTIME_DIR && existsSync(env.XDG_RUNTIME_DIR))
-    return E.right(join(env.XDG_RUNTIME_DIR, "nook-runtime"));
-  const rt = runtimeDir(env);
+  const xdg = env.XDG_RUNTIME_DIR;
+  // Only a runtime directory of the user's own (never another user's, as under su or sudo).
+  if (xdg && existsSync(xdg) && statSync(xdg).uid === process.getuid?.())
+    return E.right(join(xdg, "nook-runtime"));
+  const rt = runtimeDir();
   return E.isLeft(rt) ? E.left(rt.left.message) : E.right(join(rt.right, "runtime"));
 };
 

@@ -20,6 +20,14 @@ describe("run's pieces", () => {
     expect(env.find((e) => e.startsWith("PATH="))).toBeDefined();
   });
 
+  it("puts the host's environment over the image's with --env-host, under env files and -e, without nook's own", () => {
+    const host = { A: "host", B: "host", D: "host", _NOOK_STORE: "/s" };
+    const env = environment(["A=image", "D=image"], ["B=file"], ["A=flag"], host, true);
+    expect(env).toEqual(expect.arrayContaining(["A=flag", "B=file", "D=host"]));
+    expect(env.some((e) => e.startsWith("_NOOK_"))).toBe(false);
+    expect(environment(["D=image"], [], [], host)).toEqual(expect.arrayContaining(["D=image"]));
+  });
+
   it("resolves users and groups from the image's files", () => {
     expect(resolveUser("app", passwd, group)).toEqual(
       E.right({ uid: 1000, gid: 1000, home: "/home/app", groups: [1000, 10] }),

@@ -16,6 +16,30 @@ describe("formatNookError", () => {
     );
   });
 
+  it("points to nook doctor only for errors it has a check for", () => {
+    expect(
+      formatNookError({
+        _tag: "IdMapToolMissing",
+        message: "newuidmap not found in PATH",
+        hint: "install it",
+      }),
+    ).toBe("nook: newuidmap not found in PATH\nhint: install it; run `nook doctor` for details\n");
+    expect(formatNookError({ _tag: "RuntimeDir", message: "refused" })).toBe(
+      "nook: refused\nhint: run `nook doctor` for details\n",
+    );
+    const userns = {
+      _tag: "HelperStepFailed",
+      message: "unshare user namespace: EPERM",
+      step: "unshare user namespace",
+    };
+    expect(formatNookError(userns)).toMatch(/nook doctor/);
+    const exec = { _tag: "HelperStepFailed", message: "exec /x: ENOENT", step: "exec /x" };
+    expect(formatNookError(exec)).toBe("nook: exec /x: ENOENT\n");
+    expect(formatNookError({ _tag: "ImageUnknown", message: "no such image", hint: "pull it" })).toBe(
+      "nook: no such image\nhint: pull it\n",
+    );
+  });
+
   it("folds a multi-line message into one line", () => {
     expect(formatNookError({ _tag: "X", message: "a\n  b\n" })).toBe("nook: a; b\n");
   });

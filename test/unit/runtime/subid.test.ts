@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { rangesFor } from "../../../src/runtime/subid.js";
+import { nssSubidService, parseGetsubids, rangesFor } from "../../../src/runtime/subid.js";
 
 const file = `
 # comment
@@ -37,5 +37,22 @@ describe("rangesFor", () => {
 
   it("does not match a name that is a prefix of another", () => {
     expect(rangesFor("alicex:100:5\n", { name: "alice", id: 9 })).toEqual([]);
+  });
+});
+
+describe("subordinate ids from NSS", () => {
+  it("finds the subid service in nsswitch.conf, files meaning none", () => {
+    expect(nssSubidService("passwd: files\nsubid: sss # FreeIPA\n")).toBe("sss");
+    expect(nssSubidService("subid:   files\n")).toBeUndefined();
+    expect(nssSubidService("passwd: files systemd\n")).toBeUndefined();
+    expect(nssSubidService("# subid: sss\n")).toBeUndefined();
+  });
+
+  it("reads getsubids' lines as ranges", () => {
+    expect(parseGetsubids("0: alice 100000 65536\n1: alice 300000 10\n")).toEqual([
+      { start: 100000, count: 65536 },
+      { start: 300000, count: 10 },
+    ]);
+    expect(parseGetsubids("Error fetching ranges\n")).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Digest } from "../../../src/image/digest.js";
-import { defaultStoreRoot, Store } from "../../../src/store/store.js";
+import { Store } from "../../../src/store/store.js";
 
 const d = (c: string): Digest => `sha256:${c.repeat(64)}` as Digest;
 /** A pid that is not running: a child that has exited and been reaped. */
@@ -21,11 +21,6 @@ beforeEach(() => {
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 describe("Store", () => {
-  it("lives in XDG_DATA_HOME, else ~/.local/share", () => {
-    expect(defaultStoreRoot({ XDG_DATA_HOME: "/x", HOME: "/h" })).toBe("/x/nook");
-    expect(defaultStoreRoot({ HOME: "/h" })).toBe("/h/.local/share/nook");
-  });
-
   it("stores a blob only when its bytes have its digest", async () => {
     const bytes = Buffer.from("hello");
     const good = "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824" as Digest;
