@@ -68,13 +68,23 @@ export type OciRuntime = {
 
 /**
  * runc as Slurm's containers guide has it in oci.conf, in run mode (the one
- * the guide recommends: no polling), its state under `stateDir/<user>`.
+ * the guide recommends: no polling), its state under `stateDir/<user>`, with
+ * one change to `query`, below.
  */
 export const runcRuntime = (stateDir: string, bin = "/usr/sbin/runc"): OciRuntime => {
   const runc = `${bin} --rootless=true --root=${stateDir}/%u`;
   const id = "%n.%u.%j.%s.%t";
   return {
-    query: `${runc} state ${id}`,
+    // When a step is cancelled or times out, proctrack/linuxproc SIGKILLs
+    // every process of the step, the container's and runc; runc, seeing its
+    // container's init die, may be removing its state directory by then, and
+    // killed between unlinking state.json and rmdir it leaves <root>/<id>/
+    // empty (seen here on a loaded machine, a job in a few). runc itself calls that no container (state:
+    // "container does not exist"; list skips it) and `delete --force` removes
+    // it, but Slurm 22.05 runs `delete` only after `query` printed a status.
+    // So a container runc does not know is reported "stopped" (only Slurm's
+    // cleanup asks in run mode), and Slurm then always runs `delete --force`.
+    query: `${runc} state ${id} 2>/dev/null || printf '{\\042status\\042:\\042stopped\\042}'`,
     kill: `${runc} kill -a ${id}`,
     delete: `${runc} delete --force ${id}`,
     // exec: the runtime becomes the task, so signals to the task reach it.
@@ -97,7 +107,10 @@ export interface SlurmOptions {
 export interface Leftovers {
   /** "PID ARGV" of processes that carry this cluster's SLURM_CONF, other than its daemons. */
   readonly processes: readonly string[];
-  /** Paths in the runtime's state directories and in SlurmdSpoolDir that a finished job leaves. */
+  /**
+   * What jobs left in the runtime's state directories and in SlurmdSpoolDir:
+   * each path, a directory with a trailing slash followed by what it holds.
+   */
   readonly state: readonly string[];
 }
 
@@ -143,15 +156,17 @@ export const slurmUnavailable = (): string | undefined => {
     : undefined;
 };
 
-// oci.conf values are double-quoted; Slurm's parser has no escape for a
-// quote inside, and slurmstepd fatal()s on an unknown %-replacement in the
-// middle of a job, so both are refused here instead.
+// Slurm's config parser (parse_config.c) ends a line at "#" unless a
+// backslash precedes it, then drops every backslash before the character it
+// escapes; a quoted value cannot hold a double quote at all. slurmstepd
+// fatal()s on an unknown %-replacement in the middle of a job. So patterns are
+// escaped here, and what cannot be said is refused before the cluster starts.
 const ociPattern = (key: string, pattern: string): string => {
   if (/["\n]/.test(pattern))
     throw new Error(`oci.conf ${key}: a pattern cannot hold a double quote or newline`);
   const bad = pattern.replace(/%[%@bejnrstu]/g, "").match(/%./);
   if (bad) throw new Error(`oci.conf ${key}: Slurm 22.05 has no replacement ${bad[0]}`);
-  return `${key}="${pattern}"\n`;
+  return `${key}="${pattern.replace(/[\\#]/g, "\\$&")}"\n`;
 };
 
 const ociConf = (rt: OciRuntime): string => {
@@ -228,6 +243,16 @@ PartitionName=${l.partition} Nodes=${l.node} Default=YES MaxTime=INFINITE State=
 
 /** The slurmd's own files in its spool directory; anything else there belongs to a job. */
 const SLURMD_FILES = /^(cred_state(\.old)?|hwloc_topo_whole\.xml)$/;
+
+/** `path` and, for a directory, everything below it ("dir/" first): what was left shows what it is. */
+const tree = (path: string): string[] => {
+  try {
+    const entries = readdirSync(path, { withFileTypes: true });
+    return [`${path}/`, ...entries.flatMap((e) => tree(join(path, e.name)))];
+  } catch {
+    return [path]; // not a directory, or gone meanwhile
+  }
+};
 
 const exited = (c: ChildProcess): boolean => c.exitCode !== null || c.signalCode !== null;
 
@@ -343,10 +368,10 @@ export const startSlurm = async (opts: SlurmOptions): Promise<Slurm> => {
     for (const user of readdirSync(stateDir, { withFileTypes: true })) {
       const p = join(stateDir, user.name);
       if (!user.isDirectory()) state.push(p);
-      else for (const e of readdirSync(p)) state.push(join(p, e));
+      else for (const e of readdirSync(p)) state.push(...tree(join(p, e)));
     }
     for (const e of readdirSync(join(dir, "spool")))
-      if (!SLURMD_FILES.test(e)) state.push(join(dir, "spool", e));
+      if (!SLURMD_FILES.test(e)) state.push(...tree(join(dir, "spool", e)));
     return { processes, state };
   };
 
