@@ -105,7 +105,12 @@ export interface SlurmOptions {
 }
 
 export interface Leftovers {
-  /** "PID ARGV" of processes that carry this cluster's SLURM_CONF, other than its daemons. */
+  /**
+   * "PID ARGV" of processes whose environment or command line names the
+   * cluster's directory (SLURM_CONF, the runtime's state), other than its
+   * daemons: slurmstepd, the runtime, the container's processes, and commands
+   * like srun while they run.
+   */
   readonly processes: readonly string[];
   /**
    * What jobs left in the runtime's state directories and in SlurmdSpoolDir:
@@ -277,19 +282,26 @@ const tail = (file: string, lines: number): string => {
   }
 };
 
-/** Processes whose environment holds exactly `entry`, as "PID ARGV". */
-const processesWithEnv = (entry: string): { pid: number; ppid: number; argv: string }[] => {
+/**
+ * Processes whose environment or command line mentions `dir`, as "PID ARGV".
+ * Every daemon gets SLURM_CONF=<dir>/etc/slurm.conf, and so every slurmstepd,
+ * task and runtime process they start, and the container's processes (the job's
+ * environment holds it too); a runtime's helpers with an environment of their
+ * own still name their state under <dir> (runc init: _LIBCONTAINER_STATEDIR).
+ */
+const processesMentioning = (dir: string): { pid: number; ppid: number; argv: string }[] => {
   const out: { pid: number; ppid: number; argv: string }[] = [];
+  const needle = `${dir}/`;
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      const env = readFileSync(`/proc/${name}/environ`, "utf8").split("\0");
-      if (!env.includes(entry)) continue;
+      const env = readFileSync(`/proc/${name}/environ`, "utf8");
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, "utf8");
+      if (!env.includes(needle) && !cmdline.includes(needle)) continue;
       const stat = readFileSync(`/proc/${name}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       if (fields[0] === "Z") continue; // exited, waiting for its parent to reap it
-      const argv = readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0").join(" ").trim();
-      out.push({ pid: Number(name), ppid: Number(fields[1]), argv });
+      out.push({ pid: Number(name), ppid: Number(fields[1]), argv: cmdline.split("\0").join(" ").trim() });
     } catch {
       // gone meanwhile
     }
@@ -331,11 +343,10 @@ export const startSlurm = async (opts: SlurmOptions): Promise<Slurm> => {
   writeFileSync(conf, slurmConf(layout), { mode: 0o644 });
   writeFileSync(join(dir, "etc", "oci.conf"), ociConf(opts.runtime(stateDir)), { mode: 0o644 });
 
-  // Every daemon, and so every slurmstepd and runtime process they start,
-  // carries this exact SLURM_CONF: it is how leftovers() and stop() tell this
-  // cluster's processes from everyone else's. The rest is what an init
-  // system gives a daemon: no HOME, no XDG_RUNTIME_DIR.
-  const marker = `SLURM_CONF=${conf}`;
+  // SLURM_CONF, inherited by every slurmstepd and runtime process, is one way
+  // leftovers() and stop() tell this cluster's processes from everyone else's
+  // (processesMentioning). The rest is what an init system gives a daemon: no
+  // HOME, no XDG_RUNTIME_DIR.
   const daemonEnv = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C.UTF-8", SLURM_CONF: conf };
   const daemons: { name: string; child: ChildProcess; log: string }[] = [];
   const daemon = async (name: string, argv: string[]): Promise<ChildProcess> => {
@@ -360,7 +371,7 @@ export const startSlurm = async (opts: SlurmOptions): Promise<Slurm> => {
   const leftovers = (): Leftovers => {
     const mine = new Set(daemons.filter((d) => !exited(d.child)).map((d) => d.child.pid));
     const ctld = daemons.find((d) => d.name === "slurmctld")?.child.pid;
-    const processes = processesWithEnv(marker)
+    const processes = processesMentioning(dir)
       // slurmscriptd is slurmctld's own helper, forked at start.
       .filter((p) => !mine.has(p.pid) && p.ppid !== ctld)
       .map((p) => `${p.pid} ${p.argv}`);
