@@ -33,9 +33,11 @@ PACKAGES=(
   hyperfine                     # runs the benchmarks
   qemu-system-x86 qemu-utils    # the systemd guest of the vm tests (../shared/vm/: cgroup v2 delegation)
   debootstrap e2fsprogs         # build that guest's image
+  slurm-wlm slurm-client munge  # the single-node Slurm cluster of the OCI runtime tests (srun --container)
 )
 TOOLS=(gcc newuidmap newgidmap fuse-overlayfs slirp4netns pasta docker-registry skopeo umoci busybox python3 runuser setpriv sudo setcap
-  htpasswd openssl podman hyperfine qemu-system-x86_64 qemu-img debootstrap)
+  htpasswd openssl podman hyperfine qemu-system-x86_64 qemu-img debootstrap runc slurmctld slurmd srun sbatch sinfo
+  munged mungekey)
 SUB_USER=nook-sub
 NOSUB_USER=nook-nosub
 
@@ -108,7 +110,8 @@ as_root() {
 check_only() {
   local problems=() t
   for t in "${TOOLS[@]}"; do
-    command -v "$t" >/dev/null 2>&1 || problems+=("$t is not installed")
+    # Daemons and admin tools live in sbin, which a user's PATH on Debian leaves out.
+    PATH="$PATH:/usr/sbin:/sbin" command -v "$t" >/dev/null 2>&1 || problems+=("$t is not installed")
   done
   local missing
   missing=$(missing_packages 2>/dev/null || true)

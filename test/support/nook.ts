@@ -1,9 +1,10 @@
 // Runs the staged nook CLI as a test user, the way a person would: a fresh
 // process, a login-like environment, the user's own uid (runuser when the
 // tests run as root). Returns what it printed and how it exited.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Readable, Writable } from "node:stream";
 import { describe, inject } from "vitest";
 import { isRoot, type TestUser } from "./users.js";
 
@@ -26,8 +27,15 @@ const SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 
 export const nookBin = (): string => join(inject("stage"), "dist", "nook");
 
-/** Runs any program as `user` with a clean login-like environment. */
-export const runAs = (user: TestUser, argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> => {
+/**
+ * Starts any program as `user` with a clean login-like environment; its pid
+ * is runuser's when the tests run as root (runuser waits for it).
+ */
+export const spawnAs = (
+  user: TestUser,
+  argv: readonly string[],
+  opts: RunOptions & { stdin?: "ignore" | "pipe" } = {},
+): ChildProcessByStdio<Writable | null, Readable, Readable> => {
   const env: Record<string, string> = {
     HOME: user.home,
     USER: user.name,
@@ -40,12 +48,24 @@ export const runAs = (user: TestUser, argv: readonly string[], opts: RunOptions 
   const [cmd, args] = isRoot()
     ? ["runuser", ["-u", user.name, "--", "/usr/bin/env", "-i", ...envArgs, ...argv]]
     : ["/usr/bin/env", ["-i", ...envArgs, ...argv]];
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd ?? "/", stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(cmd, args, { cwd: opts.cwd ?? "/", stdio: [opts.stdin ?? "ignore", "pipe", "pipe"] });
+  return child as ChildProcessByStdio<Writable | null, Readable, Readable>;
+};
+
+/** Runs any program as `user` with a clean login-like environment; `input` is its stdin (none when absent). */
+export const runAs = (
+  user: TestUser,
+  argv: readonly string[],
+  opts: RunOptions & { input?: string } = {},
+): Promise<RunResult> =>
+  new Promise((resolve, reject) => {
+    const child = spawnAs(user, argv, { ...opts, stdin: opts.input === undefined ? "ignore" : "pipe" });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.stdin?.on("error", () => {}); // a command that exits without reading its input
+    child.stdin?.end(opts.input);
     const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
     child.on("error", reject);
     child.on("close", (code, signal) => {
@@ -53,7 +73,6 @@ export const runAs = (user: TestUser, argv: readonly string[], opts: RunOptions 
       resolve({ code, signal, stdout, stderr });
     });
   });
-};
 
 /** `nook ARGS...` as `user`. */
 export const nook = (user: TestUser, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> =>
