@@ -2,7 +2,7 @@
 // rather than assumed (the overlay check mounts one in a user namespace), and
 // where nook keeps everything and why there. The probes are shared with
 // nook doctor (host-probes.ts), which judges them.
-import { chooseManager, readHost } from "../cgroups/manager.js";
+import { resolveManager, readHost } from "../cgroups/manager.js";
 import { release } from "node:os";
 import * as E from "fp-ts/lib/Either.js";
 import { which } from "../lib/which.js";
@@ -118,8 +118,8 @@ export const hostInfo = async (): Promise<HostInfo> => {
 
 const cgroupInfo = (filesystem: string): HostInfo["cgroups"] => {
   const host = readHost();
-  const asked = configuredCgroupManager();
-  const choice = chooseManager(host, asked ? { manager: asked } : {});
+  const configured = configuredCgroupManager();
+  const choice = resolveManager(host, configured ? { configured } : {});
   const c = E.isRight(choice) ? choice.right : { kind: "none" as const, why: choice.left.message };
   return {
     version: host.v2 ? "v2" : "v1 or hybrid",

@@ -17,7 +17,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { attachNetwork } from "../network/attach.js";
 import { configuredCgroupManager, runtimeDir } from "./locations.js";
-import { checkLimits, chooseManager, place, readHost, release } from "../cgroups/manager.js";
+import { checkLimits, resolveManager, place, readHost, release } from "../cgroups/manager.js";
 import type { HelperError } from "../runtime/helper.js";
 import { forwardSignals, waitForwarding } from "./unshare.js";
 import { seccompFilter } from "./seccomp-filter.js";
@@ -69,10 +69,10 @@ const cgroupHook = async (
 > => {
   const s = record.spec;
   const host = readHost();
-  // --cgroup-manager as given at create, else config.toml's cgroup_manager.
-  const asked = s.cgroupManager ?? configuredCgroupManager();
-  const choice = chooseManager(host, {
-    ...(asked ? { manager: asked } : {}),
+  const configured = configuredCgroupManager();
+  const choice = resolveManager(host, {
+    ...(s.cgroupManager ? { flag: s.cgroupManager } : {}),
+    ...(configured ? { configured } : {}),
     ...(s.cgroupsDisabled ? { disabled: true } : {}),
   });
   if (E.isLeft(choice)) return choice;

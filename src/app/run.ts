@@ -2,7 +2,7 @@
 // the spec becomes nook-helper ops (runtime/container-ops.ts), and the helper
 // runs the container in the foreground; its exit status is nook's.
 import { configuredCgroupManager } from "./locations.js";
-import { checkLimits, chooseManager, readHost } from "../cgroups/manager.js";
+import { checkLimits, resolveManager, readHost } from "../cgroups/manager.js";
 import type { Limits } from "../cgroups/limits.js";
 import { spawnSync } from "node:child_process";
 import {
@@ -533,9 +533,10 @@ export const createContainer = async (
   if (E.isLeft(rlimits)) return rlimits;
   // A limit this host cannot enforce fails now, before anything is made.
   const host = readHost();
-  const asked = req.cgroupManager ?? configuredCgroupManager();
-  const manager = chooseManager(host, {
-    ...(asked ? { manager: asked } : {}),
+  const configured = configuredCgroupManager();
+  const manager = resolveManager(host, {
+    ...(req.cgroupManager ? { flag: req.cgroupManager } : {}),
+    ...(configured ? { configured } : {}),
     ...(req.cgroupsDisabled ? { disabled: true } : {}),
   });
   if (E.isLeft(manager)) return manager;

@@ -3,7 +3,8 @@
 // resolved for its capabilities and this host, compiled once and kept in
 // $XDG_CACHE_HOME/nook/seccomp/ under the hash of what was compiled, so that
 // a start costs a hash and a stat, not a compile.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { runtimeDir } from "./locations.js";
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { homedir, release } from "node:os";
 import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
@@ -25,8 +26,23 @@ const fail = (message: string, hint?: string): E.Either<NookError, never> =>
 /** Where a container created with seccomp=FILE keeps the profile it was created with. */
 export const profileCopy = (dir: string): string => join(dir, "seccomp.json");
 
-const cacheDir = (): string =>
-  join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "nook", "seccomp");
+/**
+ * Where compiled filters are kept: the user's cache directory, or, for a user
+ * without a home of their own (a batch system's account, a uid with no passwd
+ * entry), nook's private runtime directory.
+ */
+const cacheDir = (): string => {
+  const home = join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "nook", "seccomp");
+  try {
+    mkdirSync(home, { recursive: true, mode: 0o700 });
+    // Another user's (HOME kept by sudo or setpriv): not ours to write in.
+    if (statSync(home).uid === process.getuid?.()) return home;
+    throw new Error("not ours");
+  } catch {
+    const rt = runtimeDir();
+    return E.isRight(rt) ? join(rt.right, "seccomp") : home;
+  }
+};
 
 /** Checks a profile file given at create; its text is what the container keeps. */
 export const readProfileFile = (path: string): E.Either<NookError, { text: string; profile: Profile }> => {
@@ -103,17 +119,18 @@ export const compiledFilter = (
     .createHash("sha256")
     .update(`${COMPILER}\n${filterKey(resolved)}`)
     .digest("hex");
-  const file = join(cacheDir(), `${key}.bpf`);
+  const dir = cacheDir();
+  const file = join(dir, `${key}.bpf`);
   if (!existsSync(file)) {
     const program = compileFilter(resolved);
     if (typeof program === "string") return fail(program);
     try {
-      mkdirSync(cacheDir(), { recursive: true, mode: 0o700 });
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
       const tmp = `${file}.${process.pid}`;
       writeFileSync(tmp, program, { mode: 0o600 });
       renameSync(tmp, file);
     } catch (e) {
-      return fail(`write the compiled seccomp filter in ${cacheDir()}: ${(e as Error).message}`);
+      return fail(`write the compiled seccomp filter in ${dir}: ${(e as Error).message}`);
     }
   }
   return E.right({ file, flags: resolved.flags });

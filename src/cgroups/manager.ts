@@ -156,6 +156,35 @@ export const chooseManager = (
   return E.right({ kind: "none", why, fix });
 };
 
+/**
+ * The manager for a start: --cgroup-manager (a choice the host must honour,
+ * or an error), else config.toml's cgroup_manager (a preference: where the
+ * host cannot honour it there is no cgroup, and a limit fails with the
+ * reason), else the best this host offers.
+ */
+export const resolveManager = (
+  host: CgroupHost,
+  asked: {
+    readonly flag?: "systemd" | "cgroupfs";
+    readonly configured?: "systemd" | "cgroupfs" | "none";
+    readonly disabled?: boolean;
+  },
+): E.Either<NookError, Choice> => {
+  if (asked.flag || asked.disabled || !asked.configured)
+    return chooseManager(host, {
+      ...(asked.flag ? { manager: asked.flag } : {}),
+      ...(asked.disabled ? { disabled: true } : {}),
+    });
+  const preferred = chooseManager(host, { manager: asked.configured });
+  return E.isRight(preferred)
+    ? preferred
+    : E.right({
+        kind: "none",
+        why: `${preferred.left.message.replace(/^--cgroup-manager /, "cgroup_manager = ")} (config.toml)`,
+        ...(preferred.left.hint ? { fix: preferred.left.hint } : {}),
+      });
+};
+
 /** Every limit this manager can enforce here, or one line for the first it cannot. */
 export const checkLimits = (host: CgroupHost, choice: Choice, limits: Limits): E.Either<NookError, void> => {
   const keys = limitKeys(limits);

@@ -92,6 +92,18 @@ export const runcRuntime = (stateDir: string, bin = "/usr/sbin/runc"): OciRuntim
   };
 };
 
+/** The same patterns for nook's OCI runtime (`node dist/nook-runtime`), which takes runc's command line. */
+export const nookRuntime = (stateDir: string, node: string, runtime: string): OciRuntime => {
+  const nook = `${node} ${runtime} --root=${stateDir}/%u`;
+  const id = "%n.%u.%j.%s.%t";
+  return {
+    query: `${nook} state ${id} 2>/dev/null || printf '{\\042status\\042:\\042stopped\\042}'`,
+    kill: `${nook} kill -a ${id}`,
+    delete: `${nook} delete --force ${id}`,
+    run: `exec ${nook} run --bundle %b ${id}`,
+  };
+};
+
 export interface SlurmOptions {
   /**
    * The runtime's patterns, given a directory (mode 1777, like /tmp) in which
