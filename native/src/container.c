@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -106,7 +107,18 @@ wait_and_exit (int sync_fd)
   if (monitoring)
     nh_monitor_finished (&monitor, status);
   if (net_pidfd >= 0)
-    syscall (SYS_pidfd_send_signal, net_pidfd, SIGTERM, NULL, 0);
+    {
+      /* Waited for (its pidfd turns readable when it exits), so that its
+       * published ports are free when nook returns: a run straight after
+       * may bind them again. SIGKILL if it lingers. */
+      struct pollfd p = { .fd = net_pidfd, .events = POLLIN };
+      syscall (SYS_pidfd_send_signal, net_pidfd, SIGTERM, NULL, 0);
+      if (poll (&p, 1, 2000) == 0)
+        {
+          syscall (SYS_pidfd_send_signal, net_pidfd, SIGKILL, NULL, 0);
+          poll (&p, 1, 1000);
+        }
+    }
   /* The container is gone: its rootfs daemon may go too (it would keep the
    * mount namespace alive). */
   if (fuse_pid > 0)
@@ -116,7 +128,14 @@ wait_and_exit (int sync_fd)
         ;
     }
   if (rm_after_dir)
-    nftw (rm_after_dir, remove_entry, 32, FTW_DEPTH | FTW_PHYS);
+    {
+      /* The rootfs is still mounted in this mount namespace (pid 1 had its
+       * own): detach it first, and never cross into another mount. */
+      char merged[4096];
+      snprintf (merged, sizeof merged, "%s/merged", rm_after_dir);
+      umount2 (merged, MNT_DETACH);
+      nftw (rm_after_dir, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+    }
   if (WIFSIGNALED (status))
     {
       signal (WTERMSIG (status), SIG_DFL);

@@ -158,6 +158,7 @@ export const launchAttached = async (
   const started = await unshareExec(plan.right, record.argv, ops, {
     env: envObject(record.env),
     stdin: opts.interactive ? "inherit" : "ignore",
+    hangupOnParentDeath: true,
     ...(pty ? { ptySocket: pty.socket } : {}),
     ...net.right,
     ...(cg.right.onCgroup ? { onCgroup: cg.right.onCgroup } : {}),

@@ -222,6 +222,8 @@ export const startHelper =
       readonly detached?: boolean;
       /** Detached, but with nook's stdio passed on (an OCI runtime's create: the engine's pipes). */
       readonly keepStdio?: boolean;
+      /** The helper gets SIGHUP, not SIGKILL, when nook dies (a container's monitor that cleans up). */
+      readonly hangupOnParentDeath?: boolean;
       /** Attaches the network to the helper's namespace (the --net-wait op); its error ends the helper. */
       readonly onNet?: (pid: number) => TE.TaskEither<HelperError, void>;
       /** Places the helper's process (host pid) in the container's cgroup (the --cgroup-wait op). */

@@ -41,10 +41,12 @@ const rootIsSelf = (plan: IdMapPlan): boolean =>
     plan.gids.some((e) => e.inside === 0 && e.outside === (process.getgid?.() ?? 0)));
 
 /** Ops that make the helper root of a fresh, mapped user namespace. */
-export const usernsOps = (plan: IdMapPlan, detached = false): HelperOp[] => [
+export const usernsOps = (plan: IdMapPlan, detached = false, hangup = false): HelperOp[] => [
   // nook killed with -9 must not leave the command running unseen (a
-  // detached container's monitor is meant to outlive it).
-  ...(detached ? [] : [{ op: "die-with-parent" } as const]),
+  // detached container's monitor is meant to outlive it). A foreground
+  // container's helper gets a hangup instead of SIGKILL: its waiting parent
+  // passes it on, kills pid 1 2 s later, and still cleans up (--rm).
+  ...(detached ? [] : [{ op: hangup ? "hup-with-parent" : "die-with-parent" } as const]),
   { op: "userns" },
   // With a single-id map setgroups(2) is denied in the namespace; otherwise
   // drop the host's supplementary groups, which would show as nogroup.
@@ -85,7 +87,7 @@ export const unshareExec = (
 ): TE.TaskEither<UsernsError, RunningHelper> =>
   pipe(
     startHelper<IdMapError>(
-      [...usernsOps(plan, spawnOpts.detached), ...more],
+      [...usernsOps(plan, spawnOpts.detached, spawnOpts.hangupOnParentDeath), ...more],
       argv,
       (pid) => applyIdMap(pid, plan),
       spawnOpts,

@@ -310,7 +310,7 @@ describeAs("sub", "nook run, user with subordinate ranges", (user) => {
   });
 
   it.skipIf(!isRoot())(
-    "removes a --rm container's directory on the next run when nook was killed -9",
+    "removes a --rm container's directory on the next run when nook and its helper were killed -9",
     async () => {
       const u = user();
       // The container leaves a file of a subordinate id (uid 1000 inside), which only the namespace can remove.
@@ -326,8 +326,15 @@ describeAs("sub", "nook run, user with subordinate ranges", (user) => {
           if (out.includes("ready")) resolve(Number(out.split("\n")[0]));
         }),
       );
+      // Everything at once, the monitor too: nothing of nook's is left to clean up.
       const tree = descendants(pid);
-      process.kill(pid, "SIGKILL");
+      for (const p of [pid, ...tree]) {
+        try {
+          process.kill(p, "SIGKILL");
+        } catch {
+          // gone already
+        }
+      }
       await new Promise((r) => child.once("close", r));
       for (let i = 0; i < 50 && tree.some(running); i++) await new Promise((r) => setTimeout(r, 100));
       const containers = join(s.dataHome, "nook", "containers");
@@ -364,6 +371,28 @@ describeAs("sub", "nook run, user with subordinate ranges", (user) => {
       left = await helpers();
     }
     expect(left).toBe("");
+    expect(await dumpTree(s, join(s.dataHome, "nook", "containers"))).toEqual([]);
+  });
+
+  it.skipIf(!isRoot())("cleans up a --rm container itself when only nook is killed -9", async () => {
+    const u = user();
+    const cmd = `echo $$; exec env XDG_DATA_HOME=${s.dataHome} HOME=${u.home} ${process.execPath} ${nookBin()} run --rm ${bb()} sh -c "echo ready; sleep 30"`;
+    const child = spawn("runuser", ["-u", u.name, "--", "sh", "-c", cmd], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    const pid = await new Promise<number>((resolve) =>
+      child.stdout.setEncoding("utf8").on("data", (d: string) => {
+        out += d;
+        if (out.includes("ready")) resolve(Number(out.split("\n")[0]));
+      }),
+    );
+    const tree = descendants(pid);
+    process.kill(pid, "SIGKILL");
+    await new Promise((r) => child.once("close", r));
+    // The monitor gets a hangup as nook dies: pid 1 ignores it, SIGKILL follows 2 s later, then the --rm.
+    for (let i = 0; i < 60 && tree.some(running); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(tree.filter(running)).toEqual([]);
     expect(await dumpTree(s, join(s.dataHome, "nook", "containers"))).toEqual([]);
   });
 
