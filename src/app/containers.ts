@@ -259,6 +259,18 @@ const removeDir = async (store: Store, id: string): Promise<E.Either<NookError, 
   return existsSync(dir) ? fail(`could not remove ${dir}`) : E.right(undefined);
 };
 
+/**
+ * Waits (5 s at most) for the monitor of the last run to finish what it does
+ * after recording the exit (ending pasta, unmounting), so that rm leaves no
+ * process of the container behind.
+ */
+const monitorGone = async (containers: Containers, id: string): Promise<void> => {
+  const started = containers.started(id);
+  if (!started || started.bootId !== bootId()) return;
+  for (let i = 0; i < 100 && stillRunning(started.monitorPid, started.monitorStart); i++)
+    await new Promise((r) => setTimeout(r, 50));
+};
+
 export const removeContainer = async (
   store: Store,
   ref: string,
@@ -275,6 +287,7 @@ export const removeContainer = async (
       view = await waitExit(store, view.record, 10_000);
       if (view.status === "running") return fail(`container ${view.record.name} did not end after SIGKILL`);
     }
+    await monitorGone(new Containers(store), view.record.id);
     const removed = await removeDir(store, view.record.id);
     return E.isLeft(removed) ? removed : E.right(view);
   });
