@@ -1,7 +1,7 @@
 // Running scripts in the guest started by setup.ts, as its user "nook".
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { describe, inject, it } from "vitest";
+import { describe, inject } from "vitest";
 import { VM_DIR } from "./setup.js";
 
 export interface VmResult {
@@ -50,12 +50,7 @@ export const keyValues = (stdout: string): Record<string, string> =>
 /** describe, or a printed reason and skipped tests when this host cannot run the guest. */
 export const describeInVm = (name: string, body: () => void): void => {
   const vm = inject("vm");
-  if ("unavailable" in vm) {
-    describe(name, () => {
-      it.skip(`needs the systemd guest: ${vm.unavailable}`, () => {});
-    });
-    process.stderr.write(`[skipped] ${name}: ${vm.unavailable}\n`);
-    return;
-  }
-  describe(name, body);
+  const why = "unavailable" in vm ? vm.unavailable : undefined;
+  if (why !== undefined) process.stderr.write(`[skipped] ${name}: needs the systemd guest: ${why}\n`);
+  describe.skipIf(why !== undefined)(name, body);
 };
