@@ -309,22 +309,30 @@ describeAs("sub", "nook run, user with subordinate ranges", (user) => {
     }
   });
 
+  /** nook run --rm SCRIPT as the user, in the background: nook's pid once the script says "ready". */
+  const runUntilReady = async (script: string) => {
+    const u = user();
+    const cmd = `echo $$; exec env XDG_DATA_HOME=${s.dataHome} HOME=${u.home} ${process.execPath} ${nookBin()} run --rm ${bb()} sh -c "${script}"`;
+    const child = spawn("runuser", ["-u", u.name, "--", "sh", "-c", cmd], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    const pid = await new Promise<number>((resolve) =>
+      child.stdout.setEncoding("utf8").on("data", (d: string) => {
+        out += d;
+        if (out.includes("ready")) resolve(Number(out.split("\n")[0]));
+      }),
+    );
+    return { child, pid };
+  };
+
   it.skipIf(!isRoot())(
     "removes a --rm container's directory on the next run when nook and its helper were killed -9",
     async () => {
       const u = user();
       // The container leaves a file of a subordinate id (uid 1000 inside), which only the namespace can remove.
-      const script = "touch /tmp/mine && chown 1000:1000 /tmp/mine && echo ready && sleep 30";
-      const cmd = `echo $$; exec env XDG_DATA_HOME=${s.dataHome} HOME=${u.home} ${process.execPath} ${nookBin()} run --rm ${bb()} sh -c "${script}"`;
-      const child = spawn("runuser", ["-u", u.name, "--", "sh", "-c", cmd], {
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let out = "";
-      const pid = await new Promise<number>((resolve) =>
-        child.stdout.setEncoding("utf8").on("data", (d: string) => {
-          out += d;
-          if (out.includes("ready")) resolve(Number(out.split("\n")[0]));
-        }),
+      const { child, pid } = await runUntilReady(
+        "touch /tmp/mine && chown 1000:1000 /tmp/mine && echo ready && sleep 30",
       );
       // Everything at once, the monitor too: nothing of nook's is left to clean up.
       const tree = descendants(pid);
@@ -375,18 +383,7 @@ describeAs("sub", "nook run, user with subordinate ranges", (user) => {
   });
 
   it.skipIf(!isRoot())("cleans up a --rm container itself when only nook is killed -9", async () => {
-    const u = user();
-    const cmd = `echo $$; exec env XDG_DATA_HOME=${s.dataHome} HOME=${u.home} ${process.execPath} ${nookBin()} run --rm ${bb()} sh -c "echo ready; sleep 30"`;
-    const child = spawn("runuser", ["-u", u.name, "--", "sh", "-c", cmd], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    const pid = await new Promise<number>((resolve) =>
-      child.stdout.setEncoding("utf8").on("data", (d: string) => {
-        out += d;
-        if (out.includes("ready")) resolve(Number(out.split("\n")[0]));
-      }),
-    );
+    const { child, pid } = await runUntilReady("echo ready; sleep 30");
     const tree = descendants(pid);
     process.kill(pid, "SIGKILL");
     await new Promise((r) => child.once("close", r));
