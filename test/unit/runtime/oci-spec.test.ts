@@ -1,7 +1,7 @@
 import * as E from "fp-ts/lib/Either.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type DecodedConfig, decodeConfig } from "../../../src/runtime/oci-spec.js";
-import { type RuncBundle, removeBundle, runcMissing, runcSpec } from "./runc-bundles.js";
+import { runcMissing, useRuncBundles } from "./runc-bundles.js";
 
 type Json = Record<string, unknown>;
 
@@ -36,19 +36,10 @@ const at = (c: Json, ...keys: string[]): Json => keys.reduce((o, k) => o[k] as J
 if (runcMissing) console.warn(`oci-spec: skipping the tests on runc's own specs: ${runcMissing}`);
 
 describe.skipIf(runcMissing !== undefined)("config.json as runc writes it", () => {
-  let plain: RuncBundle | undefined;
-  let rootless: RuncBundle | undefined;
-  beforeAll(() => {
-    plain = runcSpec(false);
-    rootless = runcSpec(true);
-  });
-  afterAll(() => {
-    removeBundle(plain);
-    removeBundle(rootless);
-  });
+  const { plain, rootless } = useRuncBundles();
 
   it("decodes `runc spec` whole, root.path resolved against the bundle", () => {
-    const b = plain as RuncBundle;
+    const b = plain();
     const { config, root } = decoded(b.text, b.dir);
     expect(root).toBe(`${b.dir}/rootfs`);
     // Nothing dropped or invented: the decoded value is the document.
@@ -59,7 +50,7 @@ describe.skipIf(runcMissing !== undefined)("config.json as runc writes it", () =
   });
 
   it("decodes `runc spec --rootless` whole, with its user namespace and one-id mappings", () => {
-    const b = rootless as RuncBundle;
+    const b = rootless();
     const { config, root } = decoded(b.text, b.dir);
     expect(root).toBe(`${b.dir}/rootfs`);
     expect(config).toEqual(JSON.parse(b.text));
@@ -70,7 +61,7 @@ describe.skipIf(runcMissing !== undefined)("config.json as runc writes it", () =
   });
 
   it("names the field when runc's spec is broken by hand", () => {
-    const c = JSON.parse((plain as RuncBundle).text) as Json;
+    const c = JSON.parse(plain().text) as Json;
     at(c, "process", "user").uid = -1;
     expect(failure(JSON.stringify(c))).toBe("config.json: process.user.uid: expected uint32, got -1");
   });

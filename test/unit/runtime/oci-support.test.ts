@@ -1,5 +1,5 @@
 import * as E from "fp-ts/lib/Either.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type OciConfig, decodeConfig } from "../../../src/runtime/oci-spec.js";
 import {
   SUPPORT,
@@ -9,7 +9,7 @@ import {
   knownPatterns,
   unsupported,
 } from "../../../src/runtime/oci-support.js";
-import { type RuncBundle, removeBundle, runcMissing, runcSpec } from "./runc-bundles.js";
+import { type RuncBundle, runcMissing, useRuncBundles } from "./runc-bundles.js";
 
 type Json = Record<string, unknown>;
 
@@ -58,19 +58,10 @@ describe("SUPPORT, the table of verdicts", () => {
 if (runcMissing) console.warn(`oci-support: skipping the tests on runc's own specs: ${runcMissing}`);
 
 describe.skipIf(runcMissing !== undefined)("runc's own specs", () => {
-  let plain: RuncBundle | undefined;
-  let rootless: RuncBundle | undefined;
-  beforeAll(() => {
-    plain = runcSpec(false);
-    rootless = runcSpec(true);
-  });
-  afterAll(() => {
-    removeBundle(plain);
-    removeBundle(rootless);
-  });
+  const { plain, rootless } = useRuncBundles();
 
-  const judged = (b: RuncBundle | undefined) => {
-    const json = JSON.parse((b as RuncBundle).text) as unknown;
+  const judged = (b: RuncBundle) => {
+    const json = JSON.parse(b.text) as unknown;
     return { json, findings: checkConfig(decode(json)) };
   };
 
@@ -80,8 +71,8 @@ describe.skipIf(runcMissing !== undefined)("runc's own specs", () => {
   // namespace. What runc leaves out (no user namespace in the plain spec,
   // no network namespace in the rootless one) is the runtime's to decide.
   it.each([
-    ["runc spec", () => plain],
-    ["runc spec --rootless", () => rootless],
+    ["runc spec", plain],
+    ["runc spec --rootless", rootless],
   ])("%s: every field is honoured, none unknown", (_, bundle) => {
     const { json, findings } = judged(bundle());
     const fields = fieldsIn(json);
@@ -93,7 +84,7 @@ describe.skipIf(runcMissing !== undefined)("runc's own specs", () => {
   });
 
   it("refuses what is added to runc's spec, by path, and ignores what it does not know", () => {
-    const json = JSON.parse((plain as RuncBundle).text) as Json;
+    const json = JSON.parse(plain().text) as Json;
     const linux = json.linux as Json;
     linux.intelRdt = { closID: "guaranteed_group", l3CacheSchema: "L3:0=7f0;1=1f" };
     (linux.namespaces as Json[]).push({ type: "time" });
@@ -111,8 +102,8 @@ describe.skipIf(runcMissing !== undefined)("runc's own specs", () => {
   });
 
   it("needs the config's own network namespace for net.* sysctls: the rootless spec has none", () => {
-    const rootlessJson = JSON.parse((rootless as RuncBundle).text) as Json;
-    const plainJson = JSON.parse((plain as RuncBundle).text) as Json;
+    const rootlessJson = JSON.parse(rootless().text) as Json;
+    const plainJson = JSON.parse(plain().text) as Json;
     for (const j of [rootlessJson, plainJson])
       (j.linux as Json).sysctl = { "net.ipv4.ping_group_range": "0 0" };
     expect(unsupported(decode(rootlessJson))).toEqual([

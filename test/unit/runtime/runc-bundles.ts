@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import { which } from "../../../src/lib/which.js";
 
 /** runc, looked up in PATH and in the sbin directories a user's PATH may lack. */
@@ -31,4 +32,26 @@ export const runcSpec = (rootless: boolean): RuncBundle => {
 
 export const removeBundle = (b: RuncBundle | undefined): void => {
   if (b) rmSync(b.dir, { recursive: true, force: true });
+};
+
+/**
+ * Both of runc's bundles for the tests of one describe block: made before
+ * them, removed after; read them inside tests.
+ */
+export const useRuncBundles = (): { plain: () => RuncBundle; rootless: () => RuncBundle } => {
+  let plain: RuncBundle | undefined;
+  let rootless: RuncBundle | undefined;
+  beforeAll(() => {
+    plain = runcSpec(false);
+    rootless = runcSpec(true);
+  });
+  afterAll(() => {
+    removeBundle(plain);
+    removeBundle(rootless);
+  });
+  const made = (b: RuncBundle | undefined): RuncBundle => {
+    if (!b) throw new Error("runc's bundles are made before the tests");
+    return b;
+  };
+  return { plain: () => made(plain), rootless: () => made(rootless) };
 };
