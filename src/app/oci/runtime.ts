@@ -27,7 +27,7 @@ import { currentIdMapPlan, usernsOps } from "../../runtime/userns.js";
 import { connectUnix, mknod, pidfdOpen, pidfdSendSignal, S_IFIFO } from "../../sys/libc.js";
 import { identityOps, MASKED_PATHS, READONLY_PATHS } from "../../runtime/container-ops.js";
 import { forwardSignals, waitForwarding } from "../unshare.js";
-import { CONFIG_FILE, decodeConfig } from "../../runtime/oci-spec.js";
+import { CONFIG_FILE, decodeConfig, type HookSet, type OciConfig } from "../../runtime/oci-spec.js";
 import { formatFinding, unsupported } from "../../runtime/oci-support.js";
 import { ociCapabilities, ociPlan, type OciConfigView } from "./ops.js";
 import { checkId, defaultRoot, OciRoot } from "./state.js";
@@ -86,7 +86,7 @@ const parseFlags = (
 };
 
 /** The bundle's config.json, decoded, with every field nook cannot honour refused by name. */
-const readConfig = (bundle: string): OciConfigView => {
+const readConfig = (bundle: string): OciConfig => {
   const file = join(bundle, CONFIG_FILE);
   let text: string;
   try {
@@ -254,12 +254,12 @@ export class OciRuntime {
     bundle: string,
     mode: "create" | "run",
     flags: Record<string, string | true>,
+    config: OciConfig,
     /** run: wait on exec.fifo too (its hooks run between create and start). */
     waitForStart = mode === "create",
   ): Promise<{ helper: RunningHelper; dir: string }> {
     if (flags.preserveFds !== undefined && flags.preserveFds !== "0")
       oops("--preserve-fds: passing descriptors to the container is not supported");
-    const config = readConfig(bundle);
     const made = this.state.make({
       id,
       bundle,
@@ -359,9 +359,10 @@ export class OciRuntime {
     const { flags, rest } = parseFlags(args, CREATE_VALUED, CREATE_BOOLS);
     const id = this.id(rest);
     const bundle = resolve(typeof flags.bundle === "string" ? flags.bundle : ".");
-    const { helper } = await this.launch(id, bundle, "create", flags);
+    const config = readConfig(bundle);
+    const { helper } = await this.launch(id, bundle, "create", flags, config);
     await this.waitPid(id);
-    await this.createHooks(id, bundle);
+    await this.createHooks(id, bundle, config.hooks);
     // The pid an engine waits for (conmon, as a subreaper, reaps what we leave): the monitor, our
     // child that outlives us, which leaves with pid 1's status. state's pid is pid 1's.
     if (typeof flags.pidFile === "string") writeFileSync(flags.pidFile, String(helper.child.pid ?? 0));
@@ -376,7 +377,8 @@ export class OciRuntime {
         `cannot start a container that has ${status === "running" ? "already started" : status === "stopped" ? "stopped" : "not been created"}`,
       );
     await this.release(id);
-    this.runHooks(id, this.state.meta(id)?.bundle, "poststart", false);
+    const bundle = this.state.meta(id)?.bundle;
+    if (bundle) this.runHooks(id, bundle, readConfig(bundle).hooks, "poststart", false);
     return 0;
   }
 
@@ -415,21 +417,14 @@ export class OciRuntime {
    */
   private runHooks(
     id: string,
-    bundle: string | undefined,
+    bundle: string,
+    all: HookSet | undefined,
     kind: "createRuntime" | "prestart" | "poststart" | "poststop",
     fatal: boolean,
     state?: Record<string, unknown>,
   ): void {
-    if (!bundle) return;
-    const hooks =
-      (
-        readConfig(bundle) as {
-          hooks?: Record<
-            string,
-            readonly { path: string; args?: readonly string[]; env?: readonly string[]; timeout?: number }[]
-          >;
-        }
-      ).hooks?.[kind] ?? [];
+    const hooks = all?.[kind] ?? [];
+    if (hooks.length === 0) return;
     const input = JSON.stringify(
       state ?? this.state.state(id) ?? { ociVersion: "1.0.2", id, status: "stopped", bundle },
     );
@@ -458,10 +453,10 @@ export class OciRuntime {
   }
 
   /** createRuntime and prestart, once the container is created; a failure ends it. */
-  private async createHooks(id: string, bundle: string): Promise<void> {
+  private async createHooks(id: string, bundle: string, hooks: HookSet | undefined): Promise<void> {
     try {
-      this.runHooks(id, bundle, "createRuntime", true);
-      this.runHooks(id, bundle, "prestart", true);
+      this.runHooks(id, bundle, hooks, "createRuntime", true);
+      this.runHooks(id, bundle, hooks, "prestart", true);
     } catch (e) {
       const pid = this.state.pid(id);
       if (pid !== undefined) await this.signal(pid, osc.signals.SIGKILL);
@@ -490,18 +485,21 @@ export class OciRuntime {
       ]);
       return this.start([id]);
     }
-    const hooks = (readConfig(bundle) as { hooks?: Record<string, readonly unknown[]> }).hooks ?? {};
-    const staged = ["createRuntime", "prestart", "poststart"].some((k) => (hooks[k]?.length ?? 0) > 0);
+    const config = readConfig(bundle);
+    const hooks = config.hooks;
+    const staged = [hooks?.createRuntime, hooks?.prestart, hooks?.poststart].some(
+      (h) => (h?.length ?? 0) > 0,
+    );
     const fwd = forwardSignals();
     let status: number;
     try {
-      const { helper } = await this.launch(id, bundle, "run", flags, staged);
+      const { helper } = await this.launch(id, bundle, "run", flags, config, staged);
       if (typeof flags.pidFile === "string") writeFileSync(flags.pidFile, String(await this.waitPid(id)));
       if (staged) {
         await this.waitPid(id);
-        await this.createHooks(id, bundle);
+        await this.createHooks(id, bundle, hooks);
         await this.release(id);
-        this.runHooks(id, bundle, "poststart", false);
+        this.runHooks(id, bundle, hooks, "poststart", false);
       }
       status = await waitForwarding(helper, fwd);
     } finally {
@@ -509,7 +507,7 @@ export class OciRuntime {
     }
     const last = this.state.state(id);
     if (!flags.keep) this.state.remove(id);
-    this.runHooks(id, bundle, "poststop", false, last);
+    this.runHooks(id, bundle, hooks, "poststop", false, last);
     return status;
   }
 
@@ -557,7 +555,7 @@ export class OciRuntime {
     const bundle = this.state.meta(id)?.bundle;
     const last = this.state.state(id);
     this.state.remove(id);
-    this.runHooks(id, bundle, "poststop", false, last);
+    if (bundle) this.runHooks(id, bundle, readConfig(bundle).hooks, "poststop", false, last);
     return 0;
   }
 
